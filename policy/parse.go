@@ -46,6 +46,9 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	case jsonObject:
 		list = []*jsonValue{stmts}
 	case jsonArray:
+		if len(stmts.elems) == 0 {
+			return nil, errAt(msgSyntax, "Statement is empty", stmts.start)
+		}
 		list = stmts.elems
 	default:
 		return nil, errAt(msgSyntax, "Statement must be an object or an array of objects", stmts.start)
