@@ -1,0 +1,185 @@
+package authz
+
+import (
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// PolicyType names the kind of policy a statement came from.
+type PolicyType uint8
+
+// The policy types in AWS's evaluation order.
+const (
+	RCP PolicyType = iota
+	SCP
+	Resource
+	Identity
+	Boundary
+	Session
+	numTypes
+)
+
+var policyTypeNames = [...]string{"rcp", "scp", "resource", "identity", "boundary", "session"}
+
+// policyTypeTexts are the names AWS's AccessDenied messages use.
+var policyTypeTexts = [...]string{
+	"resource control policy", "service control policy", "resource-based policy",
+	"identity-based policy", "permissions boundary", "session policy",
+}
+
+// String returns the short name: "rcp", "scp", "resource", "identity",
+// "boundary" or "session".
+func (t PolicyType) String() string { return policyTypeNames[t] }
+
+// Text returns the name AWS uses in messages, e.g. "service control policy".
+func (t PolicyType) Text() string { return policyTypeTexts[t] }
+
+func (p *Policies) set(t PolicyType) *policy.Set {
+	switch t {
+	case Resource:
+		return p.Resource
+	case Identity:
+		return p.Identity
+	case Boundary:
+		return p.Boundary
+	case Session:
+		return p.Session
+	}
+	return nil
+}
+
+// Explanation says why a decision was made.
+type Explanation struct {
+	Decision Decision
+	// DecidedBy is the policy type that settled the decision: the first
+	// with an explicit deny, the one that failed to allow, or the one whose
+	// allow granted access.
+	DecidedBy PolicyType
+	// Level is the organization level (root, OU or account id) whose SCPs or
+	// RCPs denied, when DecidedBy is SCP or RCP.
+	Level string
+	// Reason completes AWS's AccessDenied sentence: "because no
+	// identity-based policy allows the s3:GetObject action", "with an
+	// explicit deny in a service control policy", or for an allow "allowed by
+	// an identity-based policy".
+	Reason string
+	// Statements are every statement that applied, with their policy.
+	Statements []MatchedStatement
+	// MissingKeys are context keys that conditions tested but the request
+	// did not carry (lower case).
+	MissingKeys []string
+
+	trace  policy.Trace
+	labels []label
+	denied bool
+}
+
+// label gives a traced match its policy type and level.
+type label struct {
+	t     PolicyType
+	level string
+}
+
+// MatchedStatement is a statement that applied to the request.
+type MatchedStatement struct {
+	PolicyType PolicyType
+	Level      string // for SCPs and RCPs
+	PolicyID   string
+	Index      int // the statement's position in its policy, from 0
+	Sid        string
+	Effect     policy.Effect
+	Start, End policy.Position
+}
+
+func (ex *Explanation) reset() {
+	*ex = Explanation{trace: policy.Trace{Matched: ex.trace.Matched[:0]}}
+}
+
+// label assigns a policy type to the matches recorded from index n on, and
+// notes the first explicit deny.
+func (ex *Explanation) label(n int, t PolicyType, level string) {
+	for i := n; i < len(ex.trace.Matched); i++ {
+		ex.labels = append(ex.labels, label{t, level})
+		if ex.trace.Matched[i].Statement.Effect == policy.Deny && !ex.denied {
+			ex.denied = true
+			ex.DecidedBy, ex.Level = t, level
+		}
+	}
+}
+
+// finish fills the exported fields once the decision is known.
+func (ex *Explanation) finish(d Decision, r *Request) {
+	ex.Decision = d
+	if d == ExplicitDeny && !ex.denied {
+		// Cannot happen: a deny decision always comes from a traced match.
+		ex.DecidedBy = Identity
+	}
+	ex.Statements = make([]MatchedStatement, len(ex.trace.Matched))
+	for i, m := range ex.trace.Matched {
+		ex.Statements[i] = MatchedStatement{
+			PolicyType: ex.labels[i].t, Level: ex.labels[i].level,
+			PolicyID: m.Policy.ID, Index: m.Statement.Index, Sid: m.Statement.Sid,
+			Effect: m.Statement.Effect, Start: m.Statement.Start, End: m.Statement.End,
+		}
+	}
+	ex.MissingKeys = append([]string(nil), ex.trace.MissingKeys...)
+	ex.Reason = ex.reason(r.Action)
+}
+
+func (ex *Explanation) reason(action string) string {
+	t := ex.DecidedBy
+	switch ex.Decision {
+	case Allow:
+		return "allowed by " + article(t.Text()) + " " + t.Text()
+	case ExplicitDeny:
+		return "with an explicit deny in " + article(t.Text()) + " " + t.Text()
+	}
+	var b strings.Builder
+	b.WriteString("because no ")
+	b.WriteString(t.Text())
+	b.WriteString(" allows the ")
+	b.WriteString(action)
+	b.WriteString(" action")
+	if ex.Level != "" {
+		b.WriteString(" (no policy attached to ")
+		b.WriteString(ex.Level)
+		b.WriteString(" allows it)")
+	}
+	return b.String()
+}
+
+func article(s string) string {
+	if s != "" && strings.ContainsRune("aeiou", rune(s[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// Message renders AWS's AccessDenied message for a denied request, e.g.
+// "User: arn:aws:iam::111122223333:user/alice is not authorized to perform:
+// s3:GetObject on resource: arn:aws:s3:::b/k because no identity-based
+// policy allows the s3:GetObject action".
+func (ex *Explanation) Message(r *Request) string {
+	who := "anonymous"
+	if r.Principal != nil {
+		switch {
+		case r.Principal.ARN != "":
+			who = r.Principal.ARN
+		case r.Principal.Service != "":
+			who = r.Principal.Service
+		}
+	}
+	var b strings.Builder
+	b.WriteString("User: ")
+	b.WriteString(who)
+	b.WriteString(" is not authorized to perform: ")
+	b.WriteString(r.Action)
+	if r.Resource != "" && r.Resource != "*" {
+		b.WriteString(" on resource: ")
+		b.WriteString(r.Resource)
+	}
+	b.WriteString(" ")
+	b.WriteString(ex.Reason)
+	return b.String()
+}

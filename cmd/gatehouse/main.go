@@ -1,0 +1,44 @@
+// Command gatehouse is Gatehouse's single binary: the server and the tools
+// that share its policy engine.
+//
+//	gatehouse eval [FILE]    decide an authorization document (stdin when FILE is absent or "-")
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// commands maps each subcommand to its entry point, which returns the
+// process exit status.
+var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
+	"eval": runEval,
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "gatehouse: unknown command %q\n", args[0])
+		usage(stderr)
+		return 2
+	}
+	return cmd(args[1:], stdin, stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: gatehouse <command> [arguments]
+
+commands:
+  eval [FILE]   decide an authorization document (JSON; stdin when FILE is absent or "-")
+                and print the decision with its explanation
+`)
+}
