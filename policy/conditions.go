@@ -20,7 +20,7 @@ type condValue struct {
 	tmpl   template    // String and Bool operators (may hold variables)
 	arn    arnTemplate // Arn operators
 	num    float64     // Numeric
-	unix   int64       // Date, in nanoseconds since the epoch
+	date   time.Time   // Date
 	prefix netip.Prefix
 	valid  bool // the value parsed for its family; an invalid one matches nothing
 }
@@ -40,10 +40,9 @@ func compileCondition(c *Condition, vars bool) compiledCondition {
 		case famARN:
 			v.arn = compileARNTemplate(raw, vars)
 		case famNumeric:
-			n, err := strconv.ParseFloat(raw, 64)
-			v.num, v.valid = n, err == nil
+			v.num, v.valid = parseNumber(raw)
 		case famDate:
-			v.unix, v.valid = parseDate(raw)
+			v.date, v.valid = parseDate(raw)
 		case famIP:
 			v.prefix, v.valid = parsePrefix(raw)
 		}
@@ -52,25 +51,46 @@ func compileCondition(c *Condition, vars bool) compiledCondition {
 	return cc
 }
 
-// parseDate accepts the ISO 8601 forms AWS accepts and epoch seconds.
-func parseDate(s string) (int64, bool) {
+// parseNumber reads an integer or decimal number (an exponent is allowed, as
+// in JSON). It refuses what strconv.ParseFloat accepts beyond that — NaN,
+// Inf, hexadecimal, underscores — so that a request value such as "NaN",
+// which compares neither less nor greater than anything, cannot satisfy
+// NumericEquals or NumericLessThanEquals for every policy value.
+func parseNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9', c == '.', c == '+', c == '-', c == 'e', c == 'E':
+		default:
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	return n, err == nil
+}
+
+// parseDate accepts the ISO 8601 forms AWS accepts and epoch seconds. It
+// returns a time.Time rather than nanoseconds since the epoch, which overflow
+// outside the years 1678–2262 (and "9999-12-31T23:59:59Z" is a common
+// far-future bound).
+func parseDate(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, false
+		return time.Time{}, false
 	}
 	if isDigits(s) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n > 1<<40 {
-			return 0, false
+			return time.Time{}, false
 		}
-		return n * int64(time.Second), true
+		return time.Unix(n, 0), true
 	}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.UnixNano(), true
+			return t, true
 		}
 	}
-	return 0, false
+	return time.Time{}, false
 }
 
 var dateLayouts = []string{
@@ -214,8 +234,8 @@ func (c *compiledCondition) matchAny(v string, env Lookup) bool {
 			}
 		}
 	case opNumericEquals, opNumericNotEquals, opNumericLessThan, opNumericLessThanEquals, opNumericGreaterThan, opNumericGreaterThanEquals:
-		n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
+		n, ok := parseNumber(v)
+		if !ok {
 			return false
 		}
 		for i := range c.values {
@@ -229,7 +249,7 @@ func (c *compiledCondition) matchAny(v string, env Lookup) bool {
 			return false
 		}
 		for i := range c.values {
-			if c.values[i].valid && compare(c.op.kind-opDateEquals, cmpInt(t, c.values[i].unix)) {
+			if c.values[i].valid && compare(c.op.kind-opDateEquals, t.Compare(c.values[i].date)) {
 				return true
 			}
 		}
@@ -275,16 +295,6 @@ func compare(rel opKind, sign int) bool {
 }
 
 func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpInt(a, b int64) int {
 	switch {
 	case a < b:
 		return -1
