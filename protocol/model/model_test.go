@@ -80,7 +80,6 @@ func TestShapeDetails(t *testing.T) {
 	}
 }
 
-
 func TestCompilePattern(t *testing.T) {
 	tests := []struct {
 		pattern, value string

@@ -1,0 +1,47 @@
+package protocol
+
+import (
+	"errors"
+
+	"github.com/gatehouse-iam/gatehouse/awserr"
+)
+
+// FieldError is an AWS error whose JSON body carries members beyond the
+// message: Organizations' "Reason", Access Analyzer's "reason" and
+// "fieldList", and the like. The query protocol has no place for them and
+// renders only the wrapped error.
+type FieldError struct {
+	Err    *awserr.Error
+	Fields map[string]any // extra body members, encoded as given
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the AWS error, so awserr.As finds it.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// WithFields returns err with extra body members.
+func WithFields(err *awserr.Error, fields map[string]any) *FieldError {
+	return &FieldError{Err: err, Fields: fields}
+}
+
+// ErrorFields returns the extra body members of err, or nil.
+func ErrorFields(err error) map[string]any {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Fields
+	}
+	return nil
+}
+
+// AWSError returns the AWS error in err's chain; anything else is a server
+// fault, reported as code (ServiceFailure for IAM, InternalFailure
+// elsewhere) without leaking its text.
+func AWSError(err error, code string) *awserr.Error {
+	if e := awserr.As(err); e != nil {
+		return e
+	}
+	e := awserr.New(code, "An internal error occurred.")
+	e.Status, e.Receiver = 500, true
+	return e
+}

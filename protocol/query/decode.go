@@ -1,0 +1,305 @@
+// Package query is the AWS query protocol as IAM and STS speak it: requests
+// are form-encoded parameters (POST body or GET query string) named after
+// the input shape's members (Tags.member.1.Key), responses and errors are
+// XML in the service's namespace.
+package query
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/awserr"
+	"github.com/gatehouse-iam/gatehouse/protocol"
+	"github.com/gatehouse-iam/gatehouse/protocol/model"
+	"github.com/gatehouse-iam/gatehouse/protocol/validate"
+)
+
+// MaxBodyBytes bounds the form body Decode reads. IAM's largest inputs (a
+// 131,072-character policy document, a SAML assertion) fit comfortably
+// even when percent-encoded.
+const MaxBodyBytes = 2 << 20
+
+// Request is a decoded query-protocol request.
+type Request struct {
+	Operation *model.Operation
+	Params    protocol.Params // validated against Operation.Input
+}
+
+// Decode reads r's form body (for POST) and query string and decodes them
+// with DecodeValues. The body is consumed.
+func Decode(svc *model.Service, r *http.Request) (*Request, *awserr.Error) {
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, awserr.New("MalformedQueryString", "The query string is malformed: "+err.Error())
+	}
+	if r.Body != nil && r.Method != http.MethodGet {
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		if err != nil {
+			return nil, awserr.New("MalformedQueryString", "The request body could not be read.")
+		}
+		if len(body) > MaxBodyBytes {
+			return nil, awserr.New("RequestEntityTooLarge", "Request body is too large.")
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, awserr.New("MalformedQueryString", "The request body is malformed: "+err.Error())
+		}
+		for k, v := range form {
+			vals[k] = append(vals[k], v...)
+		}
+	}
+	return DecodeValues(svc, vals)
+}
+
+// DecodeValues finds the operation named by Action (Version must be the
+// service's API version), decodes the parameters following its input shape
+// and validates them. Parameters the shape does not name are ignored, as
+// AWS ignores them. Errors are MissingAction, InvalidAction,
+// MissingParameter (Version) and ValidationError, worded as AWS words them.
+func DecodeValues(svc *model.Service, vals url.Values) (*Request, *awserr.Error) {
+	action := vals.Get("Action")
+	if action == "" {
+		return nil, awserr.New("MissingAction", "Missing Action")
+	}
+	version := vals.Get("Version")
+	if version == "" {
+		return nil, awserr.New("MissingParameter", "The request must contain the parameter Version")
+	}
+	op, ok := svc.Operations[action]
+	if !ok || version != svc.APIVersion {
+		return nil, awserr.Newf("InvalidAction", "Could not find operation %s for version %s", action, version)
+	}
+	params := protocol.Params{}
+	if op.Input != nil {
+		root := &node{}
+		for k, v := range vals {
+			if len(v) > 0 {
+				root.insert(k, v[0])
+			}
+		}
+		var vs []validate.Violation
+		params = protocol.Params(decodeStruct(op.Input, root, nil, &vs))
+		if len(vs) == 0 {
+			vs = validate.Input(op.Input, params)
+		}
+		if len(vs) > 0 {
+			return nil, awserr.New("ValidationError", validate.Message(vs))
+		}
+	}
+	return &Request{Operation: op, Params: params}, nil
+}
+
+// node is one dotted segment of the parameter names: "Tags.member.1.Key"
+// is root → Tags → member → 1 → Key.
+type node struct {
+	value    string
+	hasValue bool
+	children map[string]*node
+}
+
+func (n *node) insert(key, value string) {
+	for {
+		seg, rest, more := strings.Cut(key, ".")
+		if n.children == nil {
+			n.children = map[string]*node{}
+		}
+		c, ok := n.children[seg]
+		if !ok {
+			c = &node{}
+			n.children[seg] = c
+		}
+		n = c
+		if !more {
+			n.value, n.hasValue = value, true
+			return
+		}
+		key = rest
+	}
+}
+
+func decodeStruct(s *model.Shape, n *node, path validate.Path, vs *[]validate.Violation) map[string]any {
+	out := map[string]any{}
+	for _, m := range s.Members {
+		name := m.Name
+		if m.LocationName != "" {
+			name = m.LocationName
+		}
+		c, ok := n.children[name]
+		if !ok {
+			continue
+		}
+		if v, ok := decodeValue(m.Shape, c, path.Child(validate.Step{Member: m.Name}), vs); ok {
+			out[m.Name] = v
+		}
+	}
+	return out
+}
+
+// decodeValue decodes n as a value of shape s; ok is false when n carries
+// nothing for that shape (e.g. a scalar name that only has sub-keys).
+func decodeValue(s *model.Shape, n *node, path validate.Path, vs *[]validate.Violation) (any, bool) {
+	switch s.Type {
+	case model.Structure:
+		if len(n.children) == 0 && !n.hasValue {
+			return nil, false
+		}
+		return decodeStruct(s, n, path, vs), true
+	case model.List:
+		return decodeList(s, n, path, vs), true
+	case model.Map:
+		return decodeMap(s, n, path, vs), true
+	}
+	if !n.hasValue {
+		return nil, false
+	}
+	v, err := scalar(s, n.value)
+	if err != "" {
+		*vs = append(*vs, validate.Violation{Path: path, Value: n.value, Sensitive: s.Sensitive,
+			Kind: validate.Type, Constraint: err})
+		return nil, false
+	}
+	return v, true
+}
+
+// scalar parses a query-string value as shape s's type; err is the
+// violation's constraint text when it cannot.
+func scalar(s *model.Shape, v string) (any, string) {
+	switch s.Type {
+	case model.Integer, model.Long:
+		i, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, "Member must be a number"
+		}
+		return i, ""
+	case model.Float, model.Double:
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return nil, "Member must be a number"
+		}
+		return f, ""
+	case model.Boolean:
+		switch strings.ToLower(v) {
+		case "true":
+			return true, ""
+		case "false":
+			return false, ""
+		}
+		return nil, "Member must be a boolean"
+	case model.Timestamp:
+		t, ok := ParseTime(v)
+		if !ok {
+			return nil, "Member must be a timestamp"
+		}
+		return t, ""
+	case model.Blob:
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil, "Member must be base64-encoded"
+		}
+		return b, ""
+	}
+	return v, ""
+}
+
+// ParseTime parses a timestamp as query clients send it: ISO 8601 (with or
+// without fractional seconds or an offset) or epoch seconds.
+func ParseTime(v string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f < 1e11 {
+		sec := int64(f)
+		return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), true
+	}
+	return time.Time{}, false
+}
+
+// elements returns the numbered children of n (Tags.member.N or, for
+// flattened lists and maps, Tags.N) in index order. A gap in the numbering
+// is reported as the missing element AWS would see: a null member.
+func elements(n *node, path validate.Path, vs *[]validate.Violation) []*node {
+	type numbered struct {
+		i int
+		n *node
+	}
+	var els []numbered
+	for k, c := range n.children {
+		i, err := strconv.Atoi(k)
+		if err != nil || i < 1 {
+			continue
+		}
+		els = append(els, numbered{i, c})
+	}
+	sort.Slice(els, func(a, b int) bool { return els[a].i < els[b].i })
+	out := make([]*node, 0, len(els))
+	for k, e := range els {
+		if e.i != k+1 {
+			*vs = append(*vs, validate.Violation{Path: path.Child(validate.Step{Index: k + 1}),
+				Kind: validate.Required, Constraint: "Member must not be null"})
+			return nil
+		}
+		out = append(out, e.n)
+	}
+	return out
+}
+
+func decodeList(s *model.Shape, n *node, path validate.Path, vs *[]validate.Violation) []any {
+	container := n
+	if !s.Flattened {
+		name := "member"
+		if s.Member != nil && s.Member.LocationName != "" {
+			name = s.Member.LocationName
+		}
+		container = n.children[name]
+	}
+	out := []any{}
+	if container == nil || s.Member == nil {
+		return out // "Tags=" is the empty list
+	}
+	for i, e := range elements(container, path, vs) {
+		if v, ok := decodeValue(s.Member.Shape, e, path.Child(validate.Step{Index: i + 1}), vs); ok {
+			out = append(out, v)
+		} else {
+			out = append(out, nil)
+		}
+	}
+	return out
+}
+
+func decodeMap(s *model.Shape, n *node, path validate.Path, vs *[]validate.Violation) map[string]any {
+	container := n
+	if !s.Flattened {
+		container = n.children["entry"]
+	}
+	out := map[string]any{}
+	if container == nil || s.Key == nil || s.Value == nil {
+		return out
+	}
+	keyName, valueName := "key", "value"
+	if s.Key.LocationName != "" {
+		keyName = s.Key.LocationName
+	}
+	if s.Value.LocationName != "" {
+		valueName = s.Value.LocationName
+	}
+	for _, e := range elements(container, path, vs) {
+		k, ok := e.children[keyName]
+		if !ok || !k.hasValue {
+			continue
+		}
+		if vn, ok := e.children[valueName]; ok {
+			if v, ok := decodeValue(s.Value.Shape, vn, path.Child(validate.Step{Key: k.value}), vs); ok {
+				out[k.value] = v
+			}
+		}
+	}
+	return out
+}
