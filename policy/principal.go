@@ -127,8 +127,8 @@ func (cp *compiledPrincipal) excludes(c *Caller) bool {
 	if c.ARN == "" || strings.HasSuffix(c.ARN, ":root") {
 		return true
 	}
-	if c.RoleARN != "" {
-		return contains(cp.arns, c.RoleARN)
+	if c.RoleARN != "" && !contains(cp.arns, c.RoleARN) {
+		return false
 	}
 	return contains(cp.arns, c.ARN)
 }
