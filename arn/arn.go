@@ -51,19 +51,31 @@ func (a ARN) String() string {
 }
 
 // AccountOf returns the account part of s if s is an ARN, or "".
-func AccountOf(s string) string {
-	a, err := Parse(s)
-	if err != nil {
-		return ""
-	}
-	return a.Account
-}
+func AccountOf(s string) string { return segment(s, 4) }
 
 // ServiceOf returns the service part of s if s is an ARN, or "".
-func ServiceOf(s string) string {
-	a, err := Parse(s)
-	if err != nil {
+func ServiceOf(s string) string { return segment(s, 2) }
+
+// segment returns the n-th colon-separated part (n < 5) of an ARN without
+// parsing the rest, or "" when s is not an ARN.
+func segment(s string, n int) string {
+	if !strings.HasPrefix(s, "arn:") {
 		return ""
 	}
-	return a.Service
+	start, part := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != ':' {
+			continue
+		}
+		if part == n {
+			seg := s[start:i]
+			if !hasSixParts(s) {
+				return ""
+			}
+			return seg
+		}
+		part++
+		start = i + 1
+	}
+	return ""
 }

@@ -293,11 +293,10 @@ func (e *evaluation) rcpsApply(pol *Policies, p *Principal, resAcct string) bool
 // itself: role trust policies for the sts:AssumeRole family and KMS key
 // policies.
 func isTrustAction(action, resource string) bool {
-	svc, _, _ := strings.Cut(action, ":")
-	if strings.EqualFold(svc, "kms") {
+	if len(action) > 4 && strings.EqualFold(action[:4], "kms:") {
 		return strings.Contains(resource, ":key/")
 	}
-	if !strings.Contains(resource, ":role/") {
+	if len(action) < 4 || !strings.EqualFold(action[:4], "sts:") || !strings.Contains(resource, ":role/") {
 		return false
 	}
 	for _, a := range trustActions {

@@ -30,6 +30,7 @@ type compiledStatement struct {
 	actions     []string // lower case; for NotAction, the excluded ones
 	notAction   bool
 	resources   []arnTemplate // for NotResource, the excluded ones
+	tails       []int         // per resource: see resourceTail
 	notResource bool
 	anyResource bool // no Resource element, or "*" among the resources
 	principal   *compiledPrincipal
@@ -62,7 +63,9 @@ func Compile(id string, p *Policy) *Compiled {
 			if r == "*" && !cs.notResource {
 				cs.anyResource = true
 			}
-			cs.resources = append(cs.resources, compileARNTemplate(r, vars))
+			t := compileARNTemplate(r, vars)
+			cs.resources = append(cs.resources, t)
+			cs.tails = append(cs.tails, resourceTail(&t))
 		}
 		if s.Principal != nil {
 			cs.principal = compilePrincipal(s.Principal)
@@ -104,12 +107,36 @@ func (s *compiledStatement) matchesResource(resource string, env Lookup) bool {
 	}
 	hit := false
 	for i := range s.resources {
+		if tail := s.tails[i]; tail >= 0 {
+			raw := s.resources[i].raw
+			if len(resource) >= tail && resource[:tail] == raw[:tail] && arn.Glob(raw[tail:], resource[tail:], false) {
+				hit = true
+				break
+			}
+			continue
+		}
 		if s.resources[i].match(resource, env) {
 			hit = true
 			break
 		}
 	}
 	return hit != s.notResource
+}
+
+// resourceTail finds where a resource pattern's wildcards start when all of
+// them lie in the resource part (after the fifth colon) and the pattern has no
+// variables. Then a value matches exactly when it starts with the literal
+// prefix and the rest matches as one glob, which is cheaper than comparing
+// the six segments. It returns -1 when that shortcut does not apply.
+func resourceTail(t *arnTemplate) int {
+	if t.vars || t.raw == "*" {
+		return -1
+	}
+	n := literalPrefixLen(t.raw)
+	if strings.Count(t.raw[:n], ":") < 5 {
+		return -1
+	}
+	return n
 }
 
 // matchesPrincipal returns how the statement's Principal names the caller;

@@ -265,6 +265,7 @@ type radixNode struct {
 	label    string
 	stmts    []*compiledStatement
 	children []*radixNode
+	first    string // first[i] is children[i].label[0]
 }
 
 // child returns the child whose label is a prefix of s.
@@ -272,12 +273,9 @@ func (n *radixNode) child(s string) *radixNode {
 	if s == "" {
 		return nil
 	}
-	for _, c := range n.children {
-		if c.label[0] == s[0] {
-			if strings.HasPrefix(s, c.label) {
-				return c
-			}
-			return nil
+	if i := strings.IndexByte(n.first, s[0]); i >= 0 {
+		if c := n.children[i]; strings.HasPrefix(s, c.label) {
+			return c
 		}
 	}
 	return nil
@@ -286,14 +284,12 @@ func (n *radixNode) child(s string) *radixNode {
 func (n *radixNode) insert(key string, st *compiledStatement) {
 	for key != "" {
 		var next *radixNode
-		for _, c := range n.children {
-			if c.label[0] == key[0] {
-				next = c
-				break
-			}
+		if i := strings.IndexByte(n.first, key[0]); i >= 0 {
+			next = n.children[i]
 		}
 		if next == nil {
 			n.children = append(n.children, &radixNode{label: key, stmts: []*compiledStatement{st}})
+			n.first += key[:1]
 			return
 		}
 		common := commonPrefixLen(key, next.label)
@@ -302,6 +298,7 @@ func (n *radixNode) insert(key string, st *compiledStatement) {
 			// at the common prefix.
 			split := &radixNode{label: next.label[:common], children: []*radixNode{next}}
 			next.label = next.label[common:]
+			split.first = next.label[:1]
 			for i, c := range n.children {
 				if c == next {
 					n.children[i] = split

@@ -197,34 +197,14 @@ func compileARNTemplate(s string, vars bool) arnTemplate {
 	if !vars || !strings.Contains(s, "${") {
 		return t
 	}
-	whole := compileTemplate(s, true, true)
-	if !whole.vars {
-		// Only ${*}-style escapes: compare against the unescaped text.
-		t.raw = unescapeTemplate(whole)
-		return t
-	}
+	// Variables, or ${*} ${?} ${$} escapes that stand for literal
+	// characters: either way the pattern is matched token by token.
 	t.vars = true
 	parts := splitARNPattern(s)
 	for _, p := range parts {
 		t.segs = append(t.segs, compileTemplate(p, true, true))
 	}
 	return t
-}
-
-// unescapeTemplate renders a variable-free template back to pattern text.
-func unescapeTemplate(t template) string {
-	var b strings.Builder
-	for _, tk := range t.toks {
-		switch tk.kind {
-		case tokLiteral:
-			b.WriteString(tk.text)
-		case tokStar:
-			b.WriteByte('*')
-		case tokOne:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
 }
 
 // splitARNPattern splits an ARN pattern into at most six parts at the colons
