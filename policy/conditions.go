@@ -130,10 +130,15 @@ func parsePrefix(s string) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
-// eval evaluates the condition against the request. When tr is not nil, a
-// missing key is recorded there.
+// eval evaluates the condition against the request. A nil env has no keys
+// (as for variables, see token.resolve). When tr is not nil, a missing key is
+// recorded there.
 func (c *compiledCondition) eval(env Lookup, tr *Trace) bool {
-	vals, ok := env.Lookup(c.key)
+	var vals []string
+	ok := false
+	if env != nil {
+		vals, ok = env.Lookup(c.key)
+	}
 	present := ok && len(vals) > 0
 	if c.op.kind == opNull {
 		for i := range c.values {

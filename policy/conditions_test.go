@@ -394,3 +394,24 @@ func TestConditionBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestConditionNilLookup checks that a request without a context (nil
+// Lookup) is a request in which every key is missing.
+func TestConditionNilLookup(t *testing.T) {
+	tests := []struct {
+		op   string
+		want bool
+	}{
+		{"StringEquals", false},
+		{"StringNotEquals", true},
+		{"StringEqualsIfExists", true},
+		{"ForAllValues:StringEquals", true},
+		{"ForAnyValue:StringEquals", false},
+		{"Null", false}, // the value below is "false": the key must be present
+	}
+	for _, tt := range tests {
+		if got := evalCondition(tt.op, "aws:username", vals("false"), nil); got != tt.want {
+			t.Errorf("%s with nil Lookup = %v, want %v", tt.op, got, tt.want)
+		}
+	}
+}
