@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestEval(t *testing.T) {
+	const doc = `{"policies": {"identity": ["{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}}"]},
+	  "request": {"principal": {"type": "iam_user", "arn": "arn:aws:iam::111122223333:user/alice"},
+	              "action": "s3:GetObject", "resource": {"arn": "arn:aws:s3:::b/k"}}}`
+	tests := []struct {
+		name, in     string
+		code         int
+		out, errText string
+	}{
+		{"allow", doc, 0, `"decision": "allow"`, ""},
+		{"batch", `{"requests": [{"principal": {"type": "anonymous"}, "action": "s3:GetObject"}]}`, 0,
+			`"decision": "implicit_deny"`, ""},
+		{"bad json", `{"policies": `, 1, "", "reading the document"},
+		{"bad policy", `{"policies": {"identity": [{"Statement": {"Effect": "allow", "Action": "*", "Resource": "*"}}]},
+		  "request": {"principal": {"type": "root", "account": "111122223333"}, "action": "s3:GetObject"}}`, 1, "",
+			"policies.identity[0]"},
+		{"bad principal type", `{"request": {"principal": {"type": "robot"}, "action": "s3:GetObject"}}`, 1, "", "principal.type"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"eval"}, strings.NewReader(tc.in), &stdout, &stderr)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d; stderr %s", code, tc.code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tc.out) || !strings.Contains(stderr.String(), tc.errText) {
+				t.Fatalf("stdout %s\nstderr %s", stdout.String(), stderr.String())
+			}
+			if tc.code == 0 && !json.Valid(stdout.Bytes()) {
+				t.Fatalf("output is not JSON: %s", stdout.String())
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"frobnicate"}, nil, &stdout, &stderr); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+}
