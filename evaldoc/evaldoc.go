@@ -171,31 +171,30 @@ func (raw *rawDocument) policies(resKind policy.Kind) (*authz.Policies, error) {
 }
 
 // PoliciesFor returns the policies for one of the document's requests, with
-// the organization keys of its principal and resource filled in: accounts
-// named by the SCP or RCP chain, and the management account, are members of
-// the document's organization; when a chain is absent every account is.
+// the organization keys of its principal and resource filled in: the accounts
+// that the SCP and RCP chains bind, and the management account, are members
+// of the document's organization; without either chain every account is.
 func (d *Document) PoliciesFor(r *authz.Request) *authz.Policies {
 	pol := *d.Policies
 	org := d.orgID
 	if org == "" {
 		return &pol
 	}
-	member := func(acct string, chain *rawOrgPolicies) *authz.Membership {
-		if acct == "" {
-			return nil
+	member := func(acct string) *authz.Membership {
+		for _, chain := range []*rawOrgPolicies{d.scps, d.rcps} {
+			if chain != nil && acct == chain.TargetAccount {
+				return authz.NewMembership(org, orgPath(org, chain))
+			}
 		}
-		if chain != nil && acct == chain.TargetAccount {
-			return authz.NewMembership(org, orgPath(org, chain))
-		}
-		if chain == nil || acct == d.management {
+		if acct != "" && (acct == d.management || d.scps == nil && d.rcps == nil) {
 			return authz.NewMembership(org)
 		}
 		return nil
 	}
 	if r.Principal.Type != authz.Service && r.Principal.Type != authz.Anonymous {
-		pol.PrincipalOrg = member(r.Principal.Account, d.scps)
+		pol.PrincipalOrg = member(r.Principal.Account)
 	}
-	pol.ResourceOrg = member(resourceAccountOf(r), d.rcps)
+	pol.ResourceOrg = member(resourceAccountOf(r))
 	return &pol
 }
 
