@@ -26,10 +26,6 @@ const (
 	jsonObject
 )
 
-func (k jsonKind) String() string {
-	return [...]string{"null", "boolean", "number", "string", "array", "object"}[k]
-}
-
 // jsonValue is a parsed JSON value with the span it occupies in the source.
 // The policy grammar needs positions (for error messages and the simulator's
 // statement spans) and the members of objects in source order (to reject

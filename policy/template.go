@@ -110,18 +110,6 @@ func (tk *token) resolve(env Lookup) (string, bool) {
 	return tk.def, tk.hasDef
 }
 
-// resolved reports whether every variable of t has a value in env.
-func (t *template) resolved(env Lookup) bool {
-	for i := range t.toks {
-		if t.toks[i].kind == tokVar {
-			if _, ok := t.toks[i].resolve(env); !ok {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // match reports whether s matches the template. An unresolved variable makes
 // the template match nothing. fold compares ASCII letters case-insensitively
 // and, with ignoreCase, any letters (for StringEqualsIgnoreCase).
