@@ -265,4 +265,3 @@ func TestSDKCreateAccessKeyAndSTS(t *testing.T) {
 		t.Errorf("client parsed %+v %+v", aout.Credentials, aout.AssumedRoleUser)
 	}
 }
-
