@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -108,6 +109,49 @@ func checkAccepted(t *testing.T, doc string, kind Kind, p *Policy) {
 			t.Fatalf("%s on %s: Set.Evaluate = %+v, statements say %+v", r.Action, r.Resource, fast, want)
 		}
 	}
+}
+
+// FuzzSetAgreement builds policies from fuzzed actions and resource patterns
+// and checks that Set.Evaluate, with its action cache and resource-prefix
+// index, agrees with matching every statement in turn.
+func FuzzSetAgreement(f *testing.F) {
+	f.Add("s3:Get*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/k?y", "s3:GetObject", "arn:aws:s3:::b/key", "alice")
+	f.Add("*", "arn:aws:s3:::home/${aws:username}/*", "arn:aws:s3:::h", "S3:getobject", "arn:aws:s3:::home/alice/x", "alice")
+	f.Add("iam:*User", "arn:aws:iam::*:user/*", "arn:aws:iam::1:user/a", "iam:GetUser", "arn:aws:iam::1:user/a", "")
+	f.Add("sqs:*", "arn:aws:sqs:*:1:q${*}", "arn:aws:sqs:us-east-1:1:q", "sqs:SendMessage", "arn:aws:sqs:us-east-1:1:q*", "")
+	f.Add("ec2:Run?nstances", "arn:aws:ec2:*:*:instance/*", "arn:aws:ec2", "ec2:RunInstances", "arn:aws:ec2:eu-west-1:1:instance/i-1", "")
+	f.Fuzz(func(t *testing.T, action, res1, res2, reqAction, reqResource, username string) {
+		q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+		doc := `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":` + q(action) + `,"Resource":[` + q(res1) + `,` + q(res2) + `]},
+			{"Effect":"Allow","Action":` + q(action) + `,"Resource":` + q(res2) + `},
+			{"Effect":"Deny","Action":` + q(action) + `,"NotResource":` + q(res1) + `},
+			{"Effect":"Deny","NotAction":` + q(action) + `,"Resource":` + q(res1) + `}]}`
+		p, err := Parse(doc, Any)
+		if err != nil {
+			return
+		}
+		c := Compile("fuzz", p)
+		set := NewSet(c)
+		r := &Request{Action: reqAction, Resource: reqResource, Env: env{"aws:username": {username}}}
+		var want Result
+		for i, s := range p.Statements {
+			if ok, _ := c.Matches(i, r, nil); ok {
+				if s.Effect == Deny {
+					want.Denied = true
+				} else {
+					want.Allowed, want.AllowMatch = true, MatchedAll
+				}
+			}
+		}
+		if got := set.Evaluate(r, &Trace{}); got != want {
+			t.Fatalf("Set.Evaluate = %+v, statements say %+v\n%s", got, want, doc)
+		}
+		// The second evaluation uses the cached action index.
+		if got := set.Evaluate(r, nil); got.Denied != want.Denied || (!want.Denied && got != want) {
+			t.Fatalf("cached Set.Evaluate = %+v, statements say %+v\n%s", got, want, doc)
+		}
+	})
 }
 
 // negatedPositive maps each negated operator to its positive form.

@@ -356,6 +356,7 @@ var rejectCases = []rejectCase{
 		msg: msgSidUnique, at: `{"Sid":"A",` + trustStmt + `}]`},
 
 	// Effect.
+	{name: "CRLF and tabs before the fault", doc: "{\r\n\t\"Statement\": {\r\n\t\t\"Effect\": \"Deny \"}}", msg: msgSyntax, at: `"Deny "`},
 	{name: "missing Effect", doc: stmt(`"Action":"*","Resource":"*"`), msg: msgSyntax, at: `{"Action"`},
 	{name: "Effect lower case", doc: stmt(`"Effect":"allow","Action":"*","Resource":"*"`), msg: msgSyntax, at: `"allow"`},
 	{name: "Effect array", doc: stmt(`"Effect":["Allow"],"Action":"*","Resource":"*"`), msg: msgSyntax, at: `["Allow"]`},

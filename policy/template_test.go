@@ -165,3 +165,29 @@ func TestNotResourceWithVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestNotResourceStar checks that "NotResource": "*" excludes every resource,
+// so the statement never applies, while "Resource": "*" and a statement
+// without Resource (trust policies, SCPs) apply to any resource.
+func TestNotResourceStar(t *testing.T) {
+	tests := []struct {
+		kind    Kind
+		members string
+		want    bool
+	}{
+		{Identity, `"Effect":"Deny","Action":"s3:*","NotResource":"*"`, false},
+		{Identity, `"Effect":"Deny","Action":"s3:*","NotResource":["arn:aws:s3:::other","*"]`, false},
+		{Identity, `"Effect":"Deny","Action":"s3:*","Resource":["arn:aws:s3:::other","*"]`, true},
+		{SCP, `"Effect":"Deny","Action":"s3:*"`, true},
+	}
+	for _, tt := range tests {
+		c, err := ParseAndCompile("p", stmt(tt.members), tt.kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Env: env{}}
+		if got, _ := c.Matches(0, r, nil); got != tt.want {
+			t.Errorf("%s: Matches = %v, want %v", tt.members, got, tt.want)
+		}
+	}
+}
