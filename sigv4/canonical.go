@@ -243,7 +243,7 @@ func canonicalSignedHeaders(list string) string {
 	prev := ""
 	ok := true
 	for name := range strings.SplitSeq(list, ";") {
-		if name == "" || name < prev || strings.ToLower(name) != name {
+		if name == "" || name < prev || hasUpper(name) {
 			ok = false
 			break
 		}
@@ -256,6 +256,15 @@ func canonicalSignedHeaders(list string) string {
 	names = slices.DeleteFunc(names, func(s string) bool { return s == "" })
 	slices.Sort(names)
 	return strings.Join(names, ";")
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // signsHeader reports whether the canonical SignedHeaders list contains name.

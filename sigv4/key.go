@@ -76,10 +76,11 @@ type macer struct {
 	h     hash.Hash
 	pad   [sha256.BlockSize]byte
 	inner [sha256.Size]byte
+	out   [sha256.Size]byte
 }
 
-// sum returns HMAC-SHA256(key, msg) in out.
-func (m *macer) sum(key *[sha256.Size]byte, msg []byte, out *[sha256.Size]byte) {
+// sum returns HMAC-SHA256(key, msg). The result is valid until the next call.
+func (m *macer) sum(key *[sha256.Size]byte, msg []byte) *[sha256.Size]byte {
 	if m.h == nil {
 		m.h = sha256.New()
 	}
@@ -100,5 +101,6 @@ func (m *macer) sum(key *[sha256.Size]byte, msg []byte, out *[sha256.Size]byte) 
 	m.h.Reset()
 	m.h.Write(m.pad[:])
 	m.h.Write(m.inner[:])
-	m.h.Sum(out[:0])
+	m.h.Sum(m.out[:0])
+	return &m.out
 }

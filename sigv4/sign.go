@@ -94,7 +94,5 @@ func signature(r *http.Request, path, service string, sorted []queryParam, skip,
 	svc, _, _ := strings.Cut(rest, "/")
 	key := deriveKey(secret, date, region, svc)
 	var m macer
-	var sum [sha256.Size]byte
-	m.sum(&key, sts, &sum)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(m.sum(&key, sts)[:])
 }

@@ -194,8 +194,7 @@ func (s *scratch) matches(r *http.Request, path, service, skip string, sr signed
 	payload payload, key, want *[sha256.Size]byte) bool {
 	s.creq = appendCanonicalRequest(s.creq[:0], r, path, service, s.params, skip, sr.signedHeaders, payload)
 	s.sts = appendStringToSign(s.sts[:0], sr.amzDate, scope, s.creq)
-	var got [sha256.Size]byte
-	s.mac.sum(key, s.sts, &got)
+	got := s.mac.sum(key, s.sts)
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
@@ -364,11 +363,25 @@ func parseQuerySigned(alg string, params []queryParam) (signedRequest, error) {
 
 // parseAmzDate parses an ISO 8601 basic-format timestamp, 20150830T123600Z.
 func parseAmzDate(s string) (time.Time, error) {
-	if len(s) != len(isoBasic) {
+	if len(s) != len(isoBasic) || s[8] != 'T' || s[15] != 'Z' {
 		return time.Time{}, errBadDate(s)
 	}
-	t, err := time.Parse(isoBasic, s)
-	if err != nil {
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := num(0, 4), num(4, 2), num(6, 2), num(9, 2), num(11, 2), num(13, 2)
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	// time.Date normalizes out-of-range fields (month 13, second 61); a
+	// timestamp that does not round-trip is not a valid date.
+	if y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 ||
+		t.Year() != y || t.Month() != time.Month(mo) || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
 		return time.Time{}, errBadDate(s)
 	}
 	return t, nil
