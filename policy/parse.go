@@ -107,9 +107,9 @@ func parseStatement(v *jsonValue, kind Kind, index int) (*Statement, error) {
 				if len(list) == 0 {
 					return nil, errAt(msgNoActions, m.key+" is empty", m.value.start)
 				}
-				for _, a := range list {
+				for i, a := range list {
 					if a != "*" && !validActionPattern(a) {
-						return nil, errAt(msgVendor, "invalid action "+quote(a), m.value.start)
+						return nil, errAt(msgVendor, "invalid action "+quote(a), elementPos(m.value, i))
 					}
 				}
 				if m.key == "Action" {
@@ -132,9 +132,9 @@ func parseStatement(v *jsonValue, kind Kind, index int) (*Statement, error) {
 					return nil, errAt(msgNoResources, m.key+" is empty", m.value.start)
 				}
 				if kind != Any {
-					for _, r := range list {
+					for i, r := range list {
 						if r != "*" && !strings.HasPrefix(r, "arn:") {
-							return nil, errAt("Resource "+r+" must be in ARN format or \"*\".", "", m.value.start)
+							return nil, errAt("Resource "+r+" must be in ARN format or \"*\".", "", elementPos(m.value, i))
 						}
 					}
 				}
@@ -210,6 +210,15 @@ func stringList(v *jsonValue, element string) ([]string, error) {
 	return nil, errAt(msgSyntax, element+" must be a string or an array of strings", v.start)
 }
 
+// elementPos is the position of the i-th string of a value read by
+// stringList: the i-th element of an array, or the string itself.
+func elementPos(v *jsonValue, i int) Position {
+	if v.kind == jsonArray {
+		return v.elems[i].start
+	}
+	return v.start
+}
+
 func parsePrincipal(v *jsonValue) (*Principal, error) {
 	if v.kind == jsonString {
 		if v.text != "*" {
@@ -226,9 +235,9 @@ func parsePrincipal(v *jsonValue) (*Principal, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range list {
+		for i, id := range list {
 			if !validPrincipalID(m.key, id) {
-				return nil, errAt("Invalid principal in policy: "+quote(m.key)+":"+quote(id), "", m.value.start)
+				return nil, errAt("Invalid principal in policy: "+quote(m.key)+":"+quote(id), "", elementPos(m.value, i))
 			}
 		}
 		switch m.key {
