@@ -95,7 +95,7 @@ func TestVerifyMalformed(t *testing.T) {
 				"AWS query-string parameters must include 'X-Amz-SignedHeaders'. Re-examine the query-string parameters."},
 		{"presigned, other algorithm", rawRequest("GET", "/?X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256"),
 			"MissingAuthenticationToken", "Request is missing Authentication Token"},
-		{"presigned, X-Amz-Expires not a number", rawRequest("GET", "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=" + url.QueryEscape(testKey+"/"+testScope) +
+		{"presigned, X-Amz-Expires not a number", rawRequest("GET", "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="+url.QueryEscape(testKey+"/"+testScope)+
 			"&X-Amz-Date=20240309T235930Z&X-Amz-SignedHeaders=host&X-Amz-Expires=soon&X-Amz-Signature=00"),
 			"AuthorizationQueryParametersError", "X-Amz-Expires should be a number"},
 		{"malformed escape", rawRequest("GET", "/?a=%zz"),
