@@ -55,6 +55,7 @@ func errCredentialParts(cred string) error {
 // allowed window, e.g. "Signature expired: 20240101T000000Z is now earlier
 // than 20240101T001500Z (20240101T003000Z - 15 min.)".
 func errSkew(signed, now time.Time) error {
+	signed, now = signed.UTC(), now.UTC()
 	var b strings.Builder
 	if signed.Before(now) {
 		b.WriteString("Signature expired: ")

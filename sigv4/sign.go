@@ -19,6 +19,9 @@ import (
 func Sign(r *http.Request, body []byte, cred Credential, region, service string, t time.Time) error {
 	t = t.UTC()
 	amzDate := t.Format(isoBasic)
+	if r.Header == nil {
+		r.Header = http.Header{}
+	}
 	r.Header.Del("Authorization")
 	r.Header.Set("X-Amz-Date", amzDate)
 	if cred.SessionToken != "" {
@@ -64,7 +67,12 @@ func Presign(r *http.Request, body []byte, cred Credential, region, service stri
 		return err
 	}
 	params = slices.DeleteFunc(params, func(p queryParam) bool {
-		return strings.HasPrefix(p.Key, "X-Amz-") && p.Key != "X-Amz-Content-Sha256"
+		switch p.Key {
+		case "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+			"X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Signature":
+			return true
+		}
+		return false
 	})
 	add := func(k, v string) {
 		params = append(params, queryParam{Key: k, Value: v, encKey: escape(k, false), encValue: escape(v, false)})

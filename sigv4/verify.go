@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -110,13 +111,26 @@ var scratchPool = sync.Pool{New: func() any {
 	return &scratch{creq: make([]byte, 0, 1024), sts: make([]byte, 0, 256)}
 }}
 
+// maxPooledBuffer is the largest canonical request buffer kept for reuse; a
+// request with unusually large headers does not pin its buffer in the pool.
+const maxPooledBuffer = 64 << 10
+
+func (s *scratch) release() {
+	clear(s.params) // drop references to the request's strings
+	s.params = s.params[:0]
+	if cap(s.creq) > maxPooledBuffer {
+		s.creq = make([]byte, 0, 1024)
+	}
+	scratchPool.Put(s)
+}
+
 // Verify checks the signature of r, whose complete body is body, and returns
 // who signed it. Errors are *awserr.Error values with AWS's codes and
 // messages, or whatever Lookup returned; IsMissingAuthentication reports a
 // request that carries no signature at all.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Result, error) {
 	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
+	defer s.release()
 
 	var err error
 	s.params, err = parseQuery(r.URL.RawQuery, s.params[:0])
@@ -147,6 +161,10 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Result, error) {
 	cred, err := v.Lookup(r.Context(), akid, sr.token)
 	if err != nil {
 		return Result{}, err
+	}
+	if cred.SecretAccessKey == "" {
+		// Deriving a key from an empty secret would let anyone sign.
+		return Result{}, errors.New("sigv4: credential lookup returned no secret for " + akid)
 	}
 
 	payload, err := payloadHash(r, body, sr.presigned, s.params)

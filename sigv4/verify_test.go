@@ -73,6 +73,8 @@ func TestVerifyMalformed(t *testing.T) {
 			"IncompleteSignature", "'Oops' not a valid key=value pair (missing equal-sign) in Authorization header: 'AWS4-HMAC-SHA256 " + cred + ", Oops'"},
 		{"date not ISO 8601 basic", rawRequest("POST", "/", "X-Amz-Date:2024-03-09T23:59:30Z", "Authorization:AWS4-HMAC-SHA256 "+cred+", SignedHeaders=host;x-amz-date, "+sig),
 			"IncompleteSignature", "Date must be in ISO-8601 'basic format'. Got '2024-03-09T23:59:30Z'. See http://en.wikipedia.org/wiki/ISO_8601"},
+		{"month 13", rawRequest("POST", "/", "X-Amz-Date:20241309T235930Z", "Authorization:AWS4-HMAC-SHA256 "+cred+", SignedHeaders=host;x-amz-date, "+sig),
+			"IncompleteSignature", "Date must be in ISO-8601 'basic format'. Got '20241309T235930Z'. See http://en.wikipedia.org/wiki/ISO_8601"},
 		{"unparsable Date header", rawRequest("POST", "/", "Date:yesterday", "Authorization:AWS4-HMAC-SHA256 "+cred+", SignedHeaders=date;host, "+sig),
 			"IncompleteSignature", "Date must be in ISO-8601 'basic format'. Got 'yesterday'. See http://en.wikipedia.org/wiki/ISO_8601"},
 		{"host not signed", rawRequest("POST", "/", date, "Authorization:AWS4-HMAC-SHA256 "+cred+", SignedHeaders=x-amz-date, "+sig),
@@ -118,6 +120,31 @@ func TestVerifyMalformed(t *testing.T) {
 				t.Errorf("IsMissingAuthentication = %v", IsMissingAuthentication(err))
 			}
 		})
+	}
+}
+
+func TestVerifyEmptySecretIsServerFault(t *testing.T) {
+	r := rawRequest("POST", "/", "X-Amz-Date:20240309T235930Z")
+	signWith(r, nil, "host;x-amz-date", "20240309T235930Z")
+	v := testVerifier()
+	v.Lookup = func(context.Context, string, string) (Credential, error) {
+		return Credential{AccessKeyID: testKey}, nil
+	}
+	_, err := v.Verify(r, nil)
+	if err == nil || awserr.As(err) != nil {
+		t.Fatalf("Verify = %v, want a server-side error", err)
+	}
+}
+
+func TestSkewMessageIsUTC(t *testing.T) {
+	r := rawRequest("POST", "/", "X-Amz-Date:20240309T230000Z")
+	signWith(r, nil, "host;x-amz-date", "20240309T230000Z")
+	v := testVerifier()
+	v.Now = func() time.Time { return testNow.In(time.FixedZone("UTC+9", 9*3600)) }
+	_, err := v.Verify(r, nil)
+	const want = "Signature expired: 20240309T230000Z is now earlier than 20240309T234430Z (20240309T235930Z - 15 min.)"
+	if e := awserr.As(err); e == nil || e.Message != want {
+		t.Fatalf("Verify = %v, want %q", err, want)
 	}
 }
 
