@@ -112,3 +112,27 @@ func BenchmarkMatch(b *testing.B) {
 		Match("arn:aws:s3:::bucket-*/logs/*/2024/*", "arn:aws:s3:::bucket-17/logs/app/2024/01/x.gz")
 	}
 }
+
+func TestMatchExpanding(t *testing.T) {
+	tests := []struct {
+		pattern, value string
+		want           bool
+	}{
+		{"arn:aws:sqs:*", "arn:aws:sqs:us-east-1:111122223333:queue1", true},
+		{"arn:aws:sqs:*", "arn:aws:sns:us-east-1:111122223333:queue1", false},
+		{"arn:aws:*:queue1", "arn:aws:sqs:us-east-1:111122223333:queue1", true},
+		{"arn:aws:s*s:*:111122223333:q", "arn:aws:sqs:us-east-1:111122223333:q", true},
+		{"arn:aws:s*s:*:111122223333:q", "arn:aws:s:qs:us-east-1:111122223333:q", false},
+		{"arn:aws:s3:::b/*", "arn:aws:s3:::b/a:b/c", true},
+		{"arn:aws:iam::*", "arn:aws:iam::111122223333:user/x", true},
+		{"arn:aws:iam::?", "arn:aws:iam::1:user/x", false},
+	}
+	for _, tc := range tests {
+		if got := MatchExpanding(tc.pattern, tc.value); got != tc.want {
+			t.Errorf("MatchExpanding(%q, %q) = %v, want %v", tc.pattern, tc.value, got, tc.want)
+		}
+	}
+	if !Expands("arn:aws:sqs:*") || !Expands("arn:aws:*:q") || Expands("arn:aws:s3:::b/*") {
+		t.Error("Expands")
+	}
+}

@@ -19,3 +19,14 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMatchExpanding checks that expanding matching never panics and never
+// rejects what segment-wise matching accepts for patterns without '?'.
+func FuzzMatchExpanding(f *testing.F) {
+	f.Add("arn:aws:sqs:*", "arn:aws:sqs:us-east-1:1:q")
+	f.Add("arn:aws:s3:::b/*", "arn:aws:s3:::b/x")
+	f.Fuzz(func(t *testing.T, pattern, value string) {
+		MatchExpanding(pattern, value)
+		Expands(pattern)
+	})
+}

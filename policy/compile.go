@@ -31,6 +31,7 @@ type compiledStatement struct {
 	notAction   bool
 	resources   []arnTemplate // for NotResource, the excluded ones
 	tails       []int         // per resource: see resourceTail
+	expands     []bool        // per resource: a segment-final '*' may cross colons
 	notResource bool
 	anyResource bool // no Resource element, or "*" among the resources
 	principal   *compiledPrincipal
@@ -66,6 +67,7 @@ func Compile(id string, p *Policy) *Compiled {
 			t := compileARNTemplate(r, vars)
 			cs.resources = append(cs.resources, t)
 			cs.tails = append(cs.tails, resourceTail(&t))
+			cs.expands = append(cs.expands, !t.vars && arn.Expands(t.raw))
 		}
 		if s.Principal != nil {
 			cs.principal = compilePrincipal(s.Principal)
@@ -115,7 +117,7 @@ func (s *compiledStatement) matchesResource(resource string, env Lookup) bool {
 			}
 			continue
 		}
-		if s.resources[i].match(resource, env) {
+		if s.resources[i].match(resource, env) || s.expands[i] && arn.MatchExpanding(s.resources[i].raw, resource) {
 			hit = true
 			break
 		}
