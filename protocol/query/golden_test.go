@@ -55,7 +55,7 @@ func TestGoldenResponses(t *testing.T) {
 		{"AssumeRole.xml", sts, "AssumeRole", map[string]any{
 			"Credentials": map[string]any{"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret",
 				"SessionToken": "token", "Expiration": created.Add(time.Hour)},
-			"AssumedRoleUser": map[string]any{"AssumedRoleId": "AROAEXAMPLE:sess", "Arn": "arn:aws:sts::123456789012:assumed-role/r/sess"},
+			"AssumedRoleUser":  map[string]any{"AssumedRoleId": "AROAEXAMPLE:sess", "Arn": "arn:aws:sts::123456789012:assumed-role/r/sess"},
 			"PackedPolicySize": 6, "SourceIdentity": "alice"}},
 	}
 	for _, tt := range tests {
