@@ -41,9 +41,9 @@ const (
 
 // Store is a store.Store backed by SQLite. It is safe for concurrent use.
 type Store struct {
-	writer *sql.DB   // one connection, BEGIN IMMEDIATE
-	reader *sql.DB   // query-only connections
-	pin    *sql.Conn // in-memory only: keeps the database alive while the pools recycle connections
+	writer, reader *sql.DB    // one connection with BEGIN IMMEDIATE; query-only connections
+	wstmts, rstmts statements // prepared on writer and reader
+	pin            *sql.Conn  // in-memory only: keeps the database alive while the pools recycle connections
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,18 +96,26 @@ func open(uri, extra string, memory bool) (*Store, error) {
 	s.reader.SetMaxOpenConns(readers)
 	s.reader.SetMaxIdleConns(readers)
 	s.reader.SetConnMaxIdleTime(0)
+	ctx := context.Background()
 	if memory {
-		if s.pin, err = s.reader.Conn(context.Background()); err != nil {
+		if s.pin, err = s.reader.Conn(ctx); err != nil {
 			s.Close()
 			return nil, err
 		}
+	}
+	if s.wstmts, err = prepare(ctx, s.writer); err == nil {
+		s.rstmts, err = prepare(ctx, s.reader)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite store: open: %w", err)
 	}
 	return s, nil
 }
 
 // Close closes the database; an in-memory database is discarded.
 func (s *Store) Close() error {
-	var errs []error
+	errs := []error{s.wstmts.close(), s.rstmts.close()}
 	if s.pin != nil {
 		errs = append(errs, s.pin.Close())
 	}
@@ -121,18 +129,18 @@ func (s *Store) Close() error {
 // Update runs fn in a write transaction (see store.Store), retrying on
 // SQLITE_BUSY / SQLITE_LOCKED.
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return retry(ctx, func() error { return s.run(ctx, s.writer, false, fn) })
+	return retry(ctx, func() error { return s.run(ctx, s.writer, s.wstmts, false, fn) })
 }
 
 // View runs fn in a read-only snapshot transaction, retrying on SQLITE_BUSY /
 // SQLITE_LOCKED.
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
-	return retry(ctx, func() error { return s.run(ctx, s.reader, true, fn) })
+	return retry(ctx, func() error { return s.run(ctx, s.reader, s.rstmts, true, fn) })
 }
 
 // run is one attempt of a transaction: begin, fn, commit (or roll back when
 // fn fails or panics).
-func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(store.Tx) error) (err error) {
+func (s *Store) run(ctx context.Context, db *sql.DB, stmts statements, readOnly bool, fn func(store.Tx) error) (err error) {
 	sqlTx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
 	if err != nil {
 		return err
@@ -143,7 +151,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(stor
 			sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{sql: sqlTx, readOnly: readOnly}); err != nil {
+	if err := fn(&tx{sql: sqlTx, stmts: stmts, readOnly: readOnly}); err != nil {
 		return err
 	}
 	done = true
@@ -212,11 +220,11 @@ func (s *Store) LastSeq(ctx context.Context) (int64, error) {
 // Changes returns the changes after afterSeq (see store.Store).
 func (s *Store) Changes(ctx context.Context, afterSeq int64, limit int) ([]store.Change, error) {
 	var out []store.Change
-	err := s.View(ctx, func(t store.Tx) error {
+	err := s.View(ctx, func(st store.Tx) error {
 		out = out[:0]
 		var pruned int64
-		q := t.(*tx).sql
-		if err := q.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'pruned'`).Scan(&pruned); err != nil {
+		t := st.(*tx)
+		if err := t.stmt(ctx, qPruned).QueryRowContext(ctx).Scan(&pruned); err != nil {
 			return err
 		}
 		if afterSeq < pruned {
@@ -225,8 +233,7 @@ func (s *Store) Changes(ctx context.Context, afterSeq int64, limit int) ([]store
 		if limit <= 0 {
 			limit = -1 // SQLite: no limit
 		}
-		rows, err := q.QueryContext(ctx, `SELECT seq, op, kind, account, id, parent, data, version, at
-			FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, afterSeq, limit)
+		rows, err := t.stmt(ctx, qChanges).QueryContext(ctx, afterSeq, limit)
 		if err != nil {
 			return err
 		}

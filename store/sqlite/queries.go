@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/store"
+)
+
+// The statements transactions run. Every one of them, and every List and
+// Count variant listQuery and countQuery can produce, is prepared when the
+// Store opens.
+const (
+	recordColumns = `id, parent, data, version, updated`
+
+	qGet    = `SELECT ` + recordColumns + ` FROM records WHERE kind = ? AND account = ? AND id = ?`
+	qCreate = `INSERT INTO records (kind, account, id, parent, data, version, updated)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qUpdate = `UPDATE records SET parent = ?, data = ?, version = version + 1, updated = ?
+		WHERE kind = ? AND account = ? AND id = ? AND (?7 = 0 OR version = ?7) RETURNING version`
+	qDelete  = `DELETE FROM records WHERE kind = ? AND account = ? AND id = ? AND (?4 = 0 OR version = ?4)`
+	qVersion = `SELECT version FROM records WHERE kind = ? AND account = ? AND id = ?`
+
+	qNextSeq   = `UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value`
+	qLastSeq   = `SELECT value FROM counters WHERE name = 'seq'`
+	qPruned    = `SELECT value FROM counters WHERE name = 'pruned'`
+	qLogChange = `INSERT INTO changes (seq, op, kind, account, id, parent, data, version, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qChanges = `SELECT seq, op, kind, account, id, parent, data, version, at
+		FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`
+)
+
+// where renders the filter of o (after Check) as a WHERE clause and its
+// arguments. The clause depends only on which options are set, not on their
+// values, so the variants are few and all prepared.
+func where(o store.ListOptions) (string, []any) {
+	var b strings.Builder
+	b.WriteString(` WHERE kind = ? AND account = ?`)
+	args := []any{o.Kind, o.Account}
+	if o.Parent != nil {
+		b.WriteString(` AND parent = ?`)
+		args = append(args, *o.Parent)
+	}
+	if o.Prefix != "" {
+		b.WriteString(` AND id >= ?`)
+		args = append(args, o.Prefix)
+		if end, ok := prefixEnd(o.Prefix); ok {
+			b.WriteString(` AND id < ?`)
+			args = append(args, end)
+		}
+	}
+	if o.After != "" {
+		b.WriteString(` AND id > ?`)
+		args = append(args, o.After)
+	}
+	return b.String(), args
+}
+
+// prefixEnd returns the least string greater than every string with the
+// prefix p, comparing bytes; ok is false when there is none (p is all 0xff).
+func prefixEnd(p string) (end string, ok bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// listQuery returns the SELECT for o and its arguments.
+func listQuery(o store.ListOptions) (string, []any) {
+	w, args := where(o)
+	q := `SELECT ` + recordColumns + ` FROM records` + w + ` ORDER BY id`
+	if o.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, o.Limit)
+	}
+	return q, args
+}
+
+// countQuery returns the COUNT for o and its arguments.
+func countQuery(o store.ListOptions) (string, []any) {
+	w, args := where(o)
+	return `SELECT COUNT(*) FROM records` + w, args
+}
+
+// allQueries lists every statement a transaction can run, List and Count
+// variants included (one representative of each shape of ListOptions).
+func allQueries() []string {
+	qs := []string{qGet, qCreate, qUpdate, qDelete, qVersion, qNextSeq, qLastSeq, qPruned, qLogChange, qChanges}
+	none := ""
+	for _, parent := range []*string{nil, &none} {
+		for _, prefix := range []string{"", "a", "\xff"} { // none, bounded, unbounded
+			for _, after := range []string{"", "a"} {
+				o := store.ListOptions{Kind: "k", Parent: parent, Prefix: prefix, After: after}
+				q, _ := countQuery(o)
+				qs = append(qs, q)
+				for _, limit := range []int{0, 1} {
+					o.Limit = limit
+					q, _ := listQuery(o)
+					qs = append(qs, q)
+				}
+			}
+		}
+	}
+	return qs
+}
+
+// statements are one pool's prepared statements by query text. They are
+// prepared when the Store opens, because preparing one inside a transaction
+// could wait for the very connection the transaction holds; a transaction
+// binds them to its connection with Tx.StmtContext, which reuses the copy
+// prepared on that connection.
+type statements map[string]*sql.Stmt
+
+// prepare prepares every query on db.
+func prepare(ctx context.Context, db *sql.DB) (statements, error) {
+	st := statements{}
+	for _, q := range allQueries() {
+		if _, ok := st[q]; ok {
+			continue
+		}
+		p, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			return nil, errors.Join(err, st.close())
+		}
+		st[q] = p
+	}
+	return st, nil
+}
+
+// close closes every statement.
+func (st statements) close() error {
+	var errs []error
+	for _, p := range st {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
+}
