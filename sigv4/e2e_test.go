@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -171,4 +174,43 @@ func TestEndToEndSDKClients(t *testing.T) {
 			t.Fatalf("client error = %v", err)
 		}
 	})
+}
+
+// TestEndToEndAWSCLI runs the AWS CLI (botocore) against the verifying
+// server. Skipped in -short mode and when the CLI is not installed.
+func TestEndToEndAWSCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the AWS CLI")
+	}
+	cli, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("aws CLI not installed")
+	}
+	rs := newRecordingServer(t)
+	dir := t.TempDir()
+	env := append(os.Environ(),
+		"AWS_ACCESS_KEY_ID="+tempKey, "AWS_SECRET_ACCESS_KEY="+tempSecret, "AWS_SESSION_TOKEN="+tempToken,
+		"AWS_REGION=sa-east-1", "AWS_DEFAULT_REGION=sa-east-1", "AWS_CONFIG_FILE="+filepath.Join(dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(dir, "credentials"), "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_PAGER=")
+	for _, tc := range []struct {
+		args    []string
+		service string
+	}{
+		{[]string{"sts", "get-caller-identity"}, "sts"},
+		{[]string{"iam", "list-users", "--path-prefix", "/a b/"}, "iam"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cmd := exec.Command(cli, append(tc.args, "--endpoint-url", rs.URL, "--output", "json")...)
+			cmd.Env = env
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("aws %v: %v\n%s", tc.args, err, out)
+			}
+			res, verr := rs.last(t)
+			if verr != nil || res.Service != tc.service || res.Region != "sa-east-1" || res.SessionToken != tempToken {
+				t.Errorf("server saw %+v, %v", res, verr)
+			}
+		})
+	}
 }
