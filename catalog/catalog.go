@@ -134,6 +134,8 @@ type ActionInfo struct {
 	ConditionKeys []string
 	// DependentActions are other actions a call may also need.
 	DependentActions []string
+
+	lower string // FullName in lower case
 }
 
 // ResourceRef is a resource type as one action uses it.
@@ -222,9 +224,7 @@ func decode(gz []byte) (*db, error) {
 		d.prefixes = append(d.prefixes, s.Prefix)
 	}
 	slices.Sort(d.prefixes)
-	slices.SortFunc(d.all, func(a, b *ActionInfo) int {
-		return strings.Compare(strings.ToLower(a.FullName), strings.ToLower(b.FullName))
-	})
+	slices.SortFunc(d.all, func(a, b *ActionInfo) int { return strings.Compare(a.lower, b.lower) })
 	slices.SortStableFunc(d.templates, func(a, b keyTemplate) int { return len(b.prefix) - len(a.prefix) })
 	return d, nil
 }
@@ -262,8 +262,9 @@ func (d *db) addService(fs schema.Service) (*ServiceInfo, error) {
 				Type: rt, Required: fr.Required, ConditionKeys: fr.Keys, DependentActions: fr.Deps,
 			})
 		}
+		a.lower = strings.ToLower(a.FullName)
 		s.Actions = append(s.Actions, a)
-		d.actions[strings.ToLower(a.FullName)] = a
+		d.actions[a.lower] = a
 		d.all = append(d.all, a)
 	}
 	for _, fk := range fs.Keys {
@@ -331,11 +332,7 @@ func lookupFold[V any](m map[string]V, s string) (V, bool) {
 	}
 	b := buf[:len(s)]
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[i] = c
+		b[i] = lowerByte(s[i])
 	}
 	v, ok := m[string(b)]
 	return v, ok
@@ -382,23 +379,46 @@ func ExpandActions(pattern string) []string {
 	}
 	var out []string
 	if !arn.HasWildcard(svc) {
-		s, ok := Service(svc)
-		if !ok {
-			return nil
-		}
-		for _, a := range s.Actions {
-			if arn.Glob(name, a.Name, true) {
-				out = append(out, a.FullName)
-			}
+		if s, ok := Service(svc); ok {
+			out = s.expand(name, out)
 		}
 		return out
 	}
-	for _, a := range d.all {
-		if arn.Glob(pattern, a.FullName, true) {
+	for _, p := range d.prefixes {
+		if arn.Glob(svc, p, true) {
+			out = d.services[p].expand(name, out)
+		}
+	}
+	// Prefixes sort differently from full names ("s3-outposts" < "s3" + ":").
+	slices.SortFunc(out, func(a, b string) int { return compareFold(a, b) })
+	return out
+}
+
+// expand appends the full names of the service's actions matching the glob.
+func (s *ServiceInfo) expand(glob string, out []string) []string {
+	for _, a := range s.Actions {
+		if arn.Glob(glob, a.Name, true) {
 			out = append(out, a.FullName)
 		}
 	}
 	return out
+}
+
+// compareFold compares ASCII strings as if both were in lower case.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if ca, cb := lowerByte(a[i]), lowerByte(b[i]); ca != cb {
+			return int(ca) - int(cb)
+		}
+	}
+	return len(a) - len(b)
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // GlobalKeys returns AWS's global condition keys.
