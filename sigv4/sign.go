@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -14,8 +13,10 @@ import (
 // Sign signs r in the Authorization-header form with cred for region and
 // service at time t; body is r's complete body. It sets X-Amz-Date (and
 // X-Amz-Security-Token when cred has a session token) and signs Host,
-// Content-Type and every X-Amz-* header. It fails only on a malformed query
-// string.
+// Content-Type and every X-Amz-* header. The payload hash is the SHA-256 of
+// body unless r declares X-Amz-Content-Sha256 (UNSIGNED-PAYLOAD, say). It
+// fails on a malformed query string or a declared hash that body does not
+// match.
 func Sign(r *http.Request, body []byte, cred Credential, region, service string, t time.Time) error {
 	t = t.UTC()
 	amzDate := t.Format(isoBasic)
@@ -43,9 +44,12 @@ func Sign(r *http.Request, body []byte, cred Credential, region, service string,
 		return err
 	}
 	sortParams(params)
+	p, err := payloadHash(r, body, false, nil)
+	if err != nil {
+		return err
+	}
 	scope := t.Format("20060102") + "/" + region + "/" + service + "/" + scopeTerminator
-	sig := signature(r, wirePath(r), service, params, "", signedHeaders, payload{sum: sha256.Sum256(body)},
-		amzDate, scope, cred.SecretAccessKey)
+	sig := signature(r, wirePath(r), service, params, "", signedHeaders, p, amzDate, scope, cred.SecretAccessKey)
 	r.Header.Set("Authorization", algorithm+" Credential="+cred.AccessKeyID+"/"+scope+
 		", SignedHeaders="+signedHeaders+", Signature="+sig)
 	return nil
@@ -86,8 +90,11 @@ func Presign(r *http.Request, body []byte, cred Credential, region, service stri
 		add("X-Amz-Security-Token", cred.SessionToken)
 	}
 	sortParams(params)
-	sig := signature(r, wirePath(r), service, params, "", "host", payload{sum: sha256.Sum256(body)},
-		amzDate, scope, cred.SecretAccessKey)
+	p, err := payloadHash(r, body, true, params)
+	if err != nil {
+		return err
+	}
+	sig := signature(r, wirePath(r), service, params, "", "host", p, amzDate, scope, cred.SecretAccessKey)
 	r.URL.RawQuery = string(appendCanonicalQuery(nil, params, "")) + "&X-Amz-Signature=" + sig
 	return nil
 }

@@ -216,6 +216,17 @@ func TestVerifySDKUnsignedPayload(t *testing.T) {
 	if err != nil || !res.UnsignedPayload {
 		t.Fatalf("Verify = %+v, %v", res, err)
 	}
+
+	// Sign honours the declared payload hash the same way.
+	r = c.request(t)
+	r.Header.Set("X-Amz-Content-Sha256", unsignedPayload)
+	if err := Sign(r, []byte(c.body), Credential{AccessKeyID: testKey, SecretAccessKey: testSecret}, "us-east-1", "iam", testNow); err != nil {
+		t.Fatal(err)
+	}
+	sr, body = overTheWire(t, r)
+	if res, err := testVerifier().Verify(sr, append(body, "&Extra=1"...)); err != nil || !res.UnsignedPayload {
+		t.Fatalf("Verify(Sign) = %+v, %v", res, err)
+	}
 }
 
 func TestNormalizePath(t *testing.T) {
