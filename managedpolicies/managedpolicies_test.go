@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
 func TestAdministratorAccessAllowsEverything(t *testing.T) {
@@ -141,6 +143,15 @@ func BenchmarkDecode(b *testing.B) {
 	for b.Loop() {
 		if _, err := decode(dataGz); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Every managed policy document must parse as an identity policy.
+func TestDocumentsParse(t *testing.T) {
+	for _, p := range All() {
+		if _, err := policy.Parse(p.Document, policy.Identity); err != nil {
+			t.Errorf("%s: %v", p.Name, err)
 		}
 	}
 }
