@@ -348,3 +348,50 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+// Every key an action, its resource references or its resource types list
+// is known, and usable with that action.
+func TestActionKeysAreKnown(t *testing.T) {
+	for _, p := range Services() {
+		s, _ := Service(p)
+		for _, a := range s.Actions {
+			keys := slices.Clone(a.ConditionKeys)
+			for _, r := range a.Resources {
+				keys = append(keys, r.ConditionKeys...)
+				keys = append(keys, r.Type.ConditionKeys...)
+			}
+			for _, k := range keys {
+				if _, ok := ConditionKey(k, ""); !ok {
+					t.Errorf("%s lists unknown key %s", a.FullName, k)
+				}
+				if _, ok := ConditionKey(k, a.FullName); !ok {
+					t.Errorf("%s lists %s but does not support it", a.FullName, k)
+				}
+			}
+		}
+	}
+}
+
+// Every ARN format matches itself with its placeholders filled in.
+func TestARNFormatsMatchSamples(t *testing.T) {
+	fill := strings.NewReplacer("${Partition}", "aws", "*", "any")
+	for _, p := range Services() {
+		s, _ := Service(p)
+		for _, rt := range s.ResourceTypes {
+			for _, f := range rt.ARNFormats {
+				sample := fill.Replace(f)
+				for {
+					i := strings.Index(sample, "${")
+					if i < 0 {
+						break
+					}
+					j := strings.IndexByte(sample[i:], '}')
+					sample = sample[:i] + "v1" + sample[i+j+1:]
+				}
+				if !rt.Matches(sample) {
+					t.Errorf("%s/%s: format %s does not match %s", p, rt.Name, f, sample)
+				}
+			}
+		}
+	}
+}
