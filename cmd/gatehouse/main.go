@@ -1,6 +1,7 @@
 // Command gatehouse is Gatehouse's single binary: the server and the tools
 // that share its policy engine.
 //
+//	gatehouse serve          run the server (AWS IAM API on 127.0.0.1:4566)
 //	gatehouse eval [FILE]    decide an authorization document (stdin when FILE is absent or "-")
 package main
 
@@ -13,7 +14,8 @@ import (
 // commands maps each subcommand to its entry point, which returns the
 // process exit status.
 var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
-	"eval": runEval,
+	"eval":  runEval,
+	"serve": runServe,
 }
 
 func main() {
@@ -38,6 +40,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: gatehouse <command> [arguments]
 
 commands:
+  serve         run the server: the AWS IAM API, on 127.0.0.1:4566 by default
+                (flags: --addr, --data-dir, --ephemeral, --account-id, --root-access-key-id,
+                --root-secret-access-key, --partition; see gatehouse serve -h)
   eval [FILE]   decide an authorization document (JSON; stdin when FILE is absent or "-")
                 and print the decision with its explanation
 `)

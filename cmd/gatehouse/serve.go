@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/server"
+	"github.com/gatehouse-iam/gatehouse/store"
+	"github.com/gatehouse-iam/gatehouse/store/sqlite"
+)
+
+// serveConfig is what `gatehouse serve` is started with.
+type serveConfig struct {
+	addr, dataDir, account, keyID, secret, partition string
+	ephemeral                                        bool
+}
+
+// bootstrapFile is kept in the data directory: the first account and its
+// root credentials (so that later starts can print them again), and the key
+// that encrypts secrets at rest.
+type bootstrapFile struct {
+	AccountID       string `json:"account_id"`
+	AccessKeyID     string `json:"root_access_key_id"`
+	SecretAccessKey string `json:"root_secret_access_key"`
+	MasterKey       string `json:"master_key"`
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg serveConfig
+	home, _ := os.UserHomeDir()
+	fs.StringVar(&cfg.addr, "addr", envOr("GATEHOUSE_ADDR", "127.0.0.1:4566"), "listen address HOST:PORT")
+	fs.StringVar(&cfg.dataDir, "data-dir", envOr("GATEHOUSE_DATA_DIR", filepath.Join(home, ".gatehouse")), "data directory (SQLite database, keys)")
+	fs.BoolVar(&cfg.ephemeral, "ephemeral", false, "keep everything in memory; POST /_gatehouse/reset wipes it")
+	fs.StringVar(&cfg.account, "account-id", os.Getenv("GATEHOUSE_ACCOUNT_ID"), "account id of the first account (default: random)")
+	fs.StringVar(&cfg.keyID, "root-access-key-id", os.Getenv("GATEHOUSE_ROOT_ACCESS_KEY_ID"), "root access key id (default: generated)")
+	fs.StringVar(&cfg.secret, "root-secret-access-key", os.Getenv("GATEHOUSE_ROOT_SECRET_ACCESS_KEY"), "root secret access key (default: generated)")
+	fs.StringVar(&cfg.partition, "partition", envOr("GATEHOUSE_PARTITION", "aws"), "ARN partition")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, stdout, logger); err != nil {
+		fmt.Fprintf(stderr, "gatehouse serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the server until ctx ends.
+func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.Logger) error {
+	boot, err := loadBootstrap(cfg)
+	if err != nil {
+		return err
+	}
+	key, err := base64.StdEncoding.DecodeString(boot.MasterKey)
+	if err != nil {
+		return fmt.Errorf("master key: %w", err)
+	}
+	sealer, err := iam.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	var st interface {
+		store.Store
+		Reset(context.Context) error
+	}
+	if cfg.ephemeral {
+		st, err = sqlite.OpenMemory()
+	} else {
+		st, err = sqlite.Open(filepath.Join(cfg.dataDir, "gatehouse.db"))
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := iam.New(ctx, iam.Config{Store: st, Sealer: sealer, Partition: cfg.partition})
+	if err != nil {
+		return err
+	}
+	if err := svc.Bootstrap(ctx, boot.AccountID, boot.AccessKeyID, boot.SecretAccessKey); err != nil {
+		return err
+	}
+	scfg := server.Config{IAM: svc, Logger: logger}
+	if cfg.ephemeral {
+		scfg.Reset = func(ctx context.Context) error {
+			if err := st.Reset(ctx); err != nil {
+				return err
+			}
+			if err := svc.Reload(ctx); err != nil {
+				return err
+			}
+			return svc.Bootstrap(ctx, boot.AccountID, boot.AccessKeyID, boot.SecretAccessKey)
+		}
+	}
+	srv, err := server.New(scfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	endpoint := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Gatehouse is listening on %s (account %s)\n\n", endpoint, boot.AccountID)
+	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_REGION=us-east-1\n",
+		endpoint, boot.AccessKeyID, boot.SecretAccessKey)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return hs.Shutdown(shutdown)
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// loadBootstrap reads the data directory's bootstrap file, creating it on
+// first start from the flags (or generated values). In ephemeral mode nothing
+// is written to disk.
+func loadBootstrap(cfg serveConfig) (*bootstrapFile, error) {
+	path := filepath.Join(cfg.dataDir, "bootstrap.json")
+	var b bootstrapFile
+	if !cfg.ephemeral {
+		data, err := os.ReadFile(path)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(data, &b); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		}
+	}
+	if b.AccountID == "" {
+		b.AccountID = cfg.account
+		if b.AccountID == "" {
+			n, _ := rand.Int(rand.Reader, big.NewInt(9e11))
+			b.AccountID = fmt.Sprintf("%012d", n.Int64()+1e11)
+		}
+		b.AccessKeyID, b.SecretAccessKey = cfg.keyID, cfg.secret
+		if b.AccessKeyID == "" {
+			b.AccessKeyID = "AKIA" + randomUpper(16)
+		}
+		if b.SecretAccessKey == "" {
+			b.SecretAccessKey = base64.StdEncoding.EncodeToString(randomBytes(30))
+		}
+		b.MasterKey = iam.NewKey()
+		if !cfg.ephemeral {
+			if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+				return nil, err
+			}
+			data, _ := json.MarshalIndent(&b, "", "  ")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &b, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func randomUpper(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	b := randomBytes(n)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
