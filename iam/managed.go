@@ -337,7 +337,9 @@ func listPolicyVersions(s *Service, c *Call) (any, error) {
 			versions = append(versions, map[string]any{"VersionId": v.VersionId, "IsDefaultVersion": v.IsDefaultVersion, "CreateDate": v.CreateDate})
 		}
 	}
-	pg, trunc, marker, err := page(c.Params, versions, func(m map[string]any) string { return fmt.Sprintf("%06d", len(m["VersionId"].(string))) + m["VersionId"].(string) })
+	pg, trunc, marker, err := page(c.Params, versions, func(m map[string]any) string {
+		return fmt.Sprintf("%06d", len(m["VersionId"].(string))) + m["VersionId"].(string)
+	})
 	if err != nil {
 		return nil, err
 	}
