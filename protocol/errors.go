@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
+	"github.com/gatehouse-iam/gatehouse/protocol/model"
 )
 
 // FieldError is an AWS error whose JSON body carries members beyond the
@@ -44,4 +45,19 @@ func AWSError(err error, code string) *awserr.Error {
 	e := awserr.New(code, "An internal error occurred.")
 	e.Status, e.Receiver = 500, true
 	return e
+}
+
+// WithModelStatus returns e, or a copy of it carrying the HTTP status the
+// service model declares for an exception shape named e.Code, when e has
+// awserr's default status (400) and the model says otherwise — so a handler
+// may write awserr.New("ResourceNotFoundException", …) and the client sees
+// 404, as Access Analyzer's model specifies.
+func WithModelStatus(svc *model.Service, e *awserr.Error) *awserr.Error {
+	s, ok := svc.Shapes[e.Code]
+	if !ok || !s.Exception || s.Error == nil || s.Error.Status == 0 || e.Status != 400 || s.Error.Status == 400 {
+		return e
+	}
+	c := *e
+	c.Status, c.Receiver = s.Error.Status, s.Error.Status >= 500
+	return &c
 }

@@ -136,10 +136,11 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, op *model.Operation, result
 }
 
 // WriteError writes err as {"__type": code, "Message": text, …extra
-// fields} with the error's status; errors that are not AWS errors become
+// fields} with the error's status (or, for a default 400, the one the
+// service model declares for that exception); errors that are not AWS errors become
 // InternalFailure without their text.
 func (c *Codec) WriteError(w http.ResponseWriter, err error, requestID string) {
-	e := protocol.AWSError(err, "InternalFailure")
+	e := protocol.WithModelStatus(c.Service, protocol.AWSError(err, "InternalFailure"))
 	body := Error(e, protocol.ErrorFields(err))
 	write(w, e.Status, requestID, body)
 }
