@@ -199,9 +199,6 @@ func wirePath(r *http.Request) string {
 // For every service but S3 the already-encoded path is encoded once more
 // ("each path segment is URI-encoded twice"); S3 paths are encoded once.
 func appendCanonicalURI(b []byte, path string, service string) []byte {
-	if path == "" {
-		path = "/"
-	}
 	if service == "s3" {
 		if d, err := unescape(path, false); err == nil {
 			path = d

@@ -341,3 +341,25 @@ func BenchmarkVerifyPresigned(b *testing.B) {
 		}
 	}
 }
+
+func TestCanonicalURI(t *testing.T) {
+	tests := []struct {
+		name    string
+		r       *http.Request
+		service string
+		want    string
+	}{
+		{"server request, encoded again", rawRequest("GET", "/a%20b/%C3%A9?x=1"), "iam", "/a%2520b/%25C3%25A9"},
+		{"S3 encodes once", rawRequest("GET", "/a%20b/%C3%A9?x=1"), "s3", "/a%20b/%C3%A9"},
+		{"client request", &http.Request{URL: &url.URL{Path: "/a b/é"}}, "iam", "/a%2520b/%25C3%25A9"},
+		{"client request, empty path", &http.Request{URL: &url.URL{}}, "iam", "/"},
+		{"opaque //host/path", &http.Request{URL: &url.URL{Opaque: "//example.com/a%2Fb"}}, "iam", "/a%252Fb"},
+		{"opaque host only", &http.Request{URL: &url.URL{Opaque: "//example.com"}}, "iam", "/"},
+		{"absolute-form request-target", &http.Request{RequestURI: "http://h/x", URL: &url.URL{Path: "/x"}}, "iam", "/x"},
+	}
+	for _, tc := range tests {
+		if got := string(appendCanonicalURI(nil, wirePath(tc.r), tc.service)); got != tc.want {
+			t.Errorf("%s: canonical URI = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
