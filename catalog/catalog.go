@@ -105,7 +105,8 @@ type KeyInfo struct {
 	// placeholder, e.g. "aws:RequestTag/${TagKey}" or "s3:ExistingObjectTag/<key>".
 	Name string
 	Type KeyType
-	// Global is set for AWS's global keys (aws:...).
+	// Global is set for AWS's global keys: the aws:... keys and the
+	// cross-service keys AWS lists with them (ec2:SourceInstanceArn, ...).
 	Global bool
 	// Service is the prefix of the service that defines a non-global key
 	// (the service named by the key's prefix when it defines it).

@@ -3,8 +3,10 @@ package catalog
 // globalKeys are AWS's global condition context keys, written by hand from the
 // IAM User Guide page "AWS global condition context keys"
 // (reference_policies_condition-keys), with the data type the page gives each.
-// Keys whose name ends in "/${TagKey}" are templates: any non-empty tag key
-// may follow the slash.
+// They include the cross-service keys the page lists among the properties of
+// a role session (ec2:SourceInstanceArn, lambda:SourceFunctionArn, ...),
+// which any action may be conditioned on. Keys whose name ends in
+// "/${TagKey}" are templates: any non-empty tag key may follow the slash.
 var globalKeys = []KeyInfo{
 	// Properties of the principal.
 	{Name: "aws:PrincipalArn", Type: TypeARN},
@@ -23,12 +25,22 @@ var globalKeys = []KeyInfo{
 	{Name: "aws:AssumedRoot", Type: TypeBool},
 	{Name: "aws:FederatedProvider", Type: TypeString},
 	{Name: "aws:TokenIssueTime", Type: TypeDate},
+	{Name: "aws:SignInSessionArn", Type: TypeARN},
 	{Name: "aws:MultiFactorAuthAge", Type: TypeNumeric},
 	{Name: "aws:MultiFactorAuthPresent", Type: TypeBool},
 	{Name: "aws:ChatbotSourceArn", Type: TypeARN},
 	{Name: "aws:Ec2InstanceSourceVpc", Type: TypeString},
 	{Name: "aws:Ec2InstanceSourcePrivateIPv4", Type: TypeIPAddress},
 	{Name: "aws:SourceIdentity", Type: TypeString},
+	{Name: "ec2:RoleDelivery", Type: TypeNumeric},
+	{Name: "ec2:SourceInstanceArn", Type: TypeARN},
+	{Name: "glue:RoleAssumedBy", Type: TypeString},
+	{Name: "glue:CredentialIssuingService", Type: TypeString},
+	{Name: "codebuild:BuildArn", Type: TypeARN},
+	{Name: "codebuild:ProjectArn", Type: TypeARN},
+	{Name: "lambda:SourceFunctionArn", Type: TypeARN},
+	{Name: "ssm:SourceInstanceArn", Type: TypeARN},
+	{Name: "identitystore:UserId", Type: TypeString},
 
 	// Properties of the network.
 	{Name: "aws:SourceIp", Type: TypeIPAddress},
@@ -50,7 +62,9 @@ var globalKeys = []KeyInfo{
 	{Name: "aws:CalledVia", Type: TypeArrayOfString},
 	{Name: "aws:CalledViaFirst", Type: TypeString},
 	{Name: "aws:CalledViaLast", Type: TypeString},
+	{Name: "aws:CalledViaAWSMCP", Type: TypeString},
 	{Name: "aws:ViaAWSService", Type: TypeBool},
+	{Name: "aws:ViaAWSMCPService", Type: TypeBool},
 	{Name: "aws:CurrentTime", Type: TypeDate},
 	{Name: "aws:EpochTime", Type: TypeDate},
 	{Name: "aws:IsMcpServiceAction", Type: TypeBool},
