@@ -271,7 +271,7 @@ func (d *db) addService(fs schema.Service) (*ServiceInfo, error) {
 	for _, fk := range fs.Keys {
 		k := KeyInfo{Name: fk.Name, Type: KeyType(fk.Type), Service: s.Prefix}
 		if g, ok := d.keyInfo(fk.Name); ok && g.Global {
-			k = g // aws:... keys a service lists are the global ones
+			k = g // global keys a service lists (aws:..., cross-service) stay global
 		} else {
 			d.addKey(k)
 		}
