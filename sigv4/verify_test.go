@@ -363,3 +363,11 @@ func TestCanonicalURI(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDeriveKey is the work the signing-key cache saves per request.
+func BenchmarkDeriveKey(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		deriveKey(testSecret, "20240309", "us-east-1", "iam")
+	}
+}
