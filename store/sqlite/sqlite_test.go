@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -266,19 +267,20 @@ func TestPanicRollsBack(t *testing.T) {
 	}
 }
 
-// TestContended checks the retry classification against real SQLite errors.
-func TestContended(t *testing.T) {
+// contention returns real SQLite errors: SQLITE_BUSY from a second
+// connection that finds the write lock taken, and a syntax error.
+func contention(t *testing.T) (busy, syntax error) {
 	path := filepath.Join(t.TempDir(), "busy.db")
 	holder, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Close()
+	t.Cleanup(func() { holder.Close() })
 	tx, err := holder.Begin()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	t.Cleanup(func() { tx.Rollback() })
 	if _, err := tx.Exec(`CREATE TABLE t (x)`); err != nil {
 		t.Fatal(err)
 	}
@@ -286,9 +288,17 @@ func TestContended(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
-	_, busy := other.Begin()
-	_, syntax := other.Exec(`SELEC 1`)
+	t.Cleanup(func() { other.Close() })
+	_, busy = other.Begin()
+	_, syntax = other.Exec(`SELEC 1`)
+	if busy == nil || syntax == nil {
+		t.Fatalf("want two errors, got %v and %v", busy, syntax)
+	}
+	return busy, syntax
+}
+
+func TestContended(t *testing.T) {
+	busy, syntax := contention(t)
 	tests := []struct {
 		name string
 		err  error
@@ -306,6 +316,43 @@ func TestContended(t *testing.T) {
 		}
 	}
 }
+
+func TestRetry(t *testing.T) {
+	busy, syntax := contention(t)
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	tests := []struct {
+		name      string
+		ctx       context.Context
+		errs      []error // returned by successive attempts; nil after the last
+		wantCalls int
+		wantErr   error
+	}{
+		{"success", t.Context(), nil, 1, nil},
+		{"busy twice", t.Context(), []error{busy, busy}, 3, nil},
+		{"fn error", t.Context(), []error{errBoom}, 1, errBoom},
+		{"not retryable", t.Context(), []error{syntax}, 1, syntax},
+		{"busy until the end", t.Context(), slices.Repeat([]error{busy}, maxAttempts), maxAttempts, store.ErrBusy},
+		{"cancelled", cancelled, nil, 0, context.Canceled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := 0
+			err := retry(tc.ctx, func() error {
+				calls++
+				if calls <= len(tc.errs) {
+					return tc.errs[calls-1]
+				}
+				return nil
+			})
+			if calls != tc.wantCalls || !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Errorf("calls = %d, err = %v; want %d, %v", calls, err, tc.wantCalls, tc.wantErr)
+			}
+		})
+	}
+}
+
+var errBoom = errors.New("boom")
 
 func BenchmarkGet(b *testing.B) {
 	for name, open := range map[string]func(testing.TB) *Store{"File": openFile, "Memory": openMemory} {

@@ -266,6 +266,13 @@ func testUpdateVersions(t *testing.T, s store.Store) {
 				t.Errorf("%s: stored %v", st.name, err)
 			}
 		}
+		// Listing by parent follows the record's current Parent.
+		for _, p := range []string{"", "g1", "g2"} {
+			got := ids(list(t, s, store.ListOptions{Kind: kind, Account: "111122223333", Parent: ptr(p)}))
+			if want := p == stored.Parent; want != slices.Equal(got, []string{"dave"}) {
+				t.Errorf("%s: List(parent %q) = %q with the record's parent %q", st.name, p, got, stored.Parent)
+			}
+		}
 	}
 }
 
