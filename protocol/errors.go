@@ -47,17 +47,22 @@ func AWSError(err error, code string) *awserr.Error {
 	return e
 }
 
-// WithModelStatus returns e, or a copy of it carrying the HTTP status the
-// service model declares for an exception shape named e.Code, when e has
-// awserr's default status (400) and the model says otherwise — so a handler
-// may write awserr.New("ResourceNotFoundException", …) and the client sees
-// 404, as Access Analyzer's model specifies.
-func WithModelStatus(svc *model.Service, e *awserr.Error) *awserr.Error {
-	s, ok := svc.Shapes[e.Code]
-	if !ok || !s.Exception || s.Error == nil || s.Error.Status == 0 || e.Status != 400 || s.Error.Status == 400 {
+// ModelError returns e as the service model describes it on the wire:
+// when e.Code names one of svc's exception shapes (by shape name or by wire
+// code), the code becomes the wire code (IAM's "NoSuchEntityException" is
+// sent as "NoSuchEntity") and, when e has awserr's default status (400),
+// the status becomes the one the model declares — so a handler may write
+// awserr.New("ResourceNotFoundException", …) and Access Analyzer's client
+// sees 404, or awserr.New("ReportInProgress", …) and IAM's sees 404.
+func ModelError(svc *model.Service, e *awserr.Error) *awserr.Error {
+	s := svc.Exception(e.Code)
+	if s == nil {
 		return e
 	}
 	c := *e
-	c.Status, c.Receiver = s.Error.Status, s.Error.Status >= 500
+	c.Code = s.ErrorCode()
+	if s.Error != nil && s.Error.Status != 0 && e.Status == 400 && s.Error.Status != 400 {
+		c.Status, c.Receiver = s.Error.Status, s.Error.Status >= 500
+	}
 	return &c
 }

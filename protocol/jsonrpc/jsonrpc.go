@@ -140,7 +140,7 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, op *model.Operation, result
 // service model declares for that exception); errors that are not AWS errors become
 // InternalFailure without their text.
 func (c *Codec) WriteError(w http.ResponseWriter, err error, requestID string) {
-	e := protocol.WithModelStatus(c.Service, protocol.AWSError(err, "InternalFailure"))
+	e := protocol.ModelError(c.Service, protocol.AWSError(err, "InternalFailure"))
 	body := Error(e, protocol.ErrorFields(err))
 	write(w, e.Status, requestID, body)
 }

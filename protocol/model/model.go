@@ -51,7 +51,9 @@ type Service struct {
 	ServiceID      string
 	Operations     map[string]*Operation
 	Shapes         map[string]*Shape
-	OperationNames []string // sorted
+	OperationNames []string // sorted (gen writes operations in name order)
+
+	exceptions map[string]*Shape // by shape name and by wire code
 }
 
 // Operation is one API action.
@@ -109,6 +111,19 @@ type ErrorInfo struct {
 
 // MemberByName returns the structure member with that exact name.
 func (s *Shape) MemberByName(name string) *Member { return s.byName[name] }
+
+// ErrorCode is the code an exception shape has on the wire: its declared
+// code (IAM's NoSuchEntityException is "NoSuchEntity") or its name.
+func (s *Shape) ErrorCode() string {
+	if s.Error != nil && s.Error.Code != "" {
+		return s.Error.Code
+	}
+	return s.Name
+}
+
+// Exception returns the exception shape whose name or wire code is code,
+// or nil.
+func (s *Service) Exception(code string) *Shape { return s.exceptions[code] }
 
 // Services lists the services Load knows.
 var Services = []string{"iam", "sts", "organizations", "accessanalyzer", "cloudtrail"}
@@ -189,8 +204,15 @@ func link(name string, def *ServiceDef) (*Service, error) {
 			IdempotencyToken: md.IdempotencyToken}, nil
 	}
 	var err error
+	svc.exceptions = map[string]*Shape{}
 	for _, sd := range def.Shapes {
 		s := svc.Shapes[sd.Name]
+		if sd.Exception {
+			svc.exceptions[sd.Name] = s
+			if sd.Error != nil && sd.Error.Code != "" {
+				svc.exceptions[sd.Error.Code] = s
+			}
+		}
 		s.Type, s.Min, s.Max, s.Pattern, s.Enum = sd.Type, sd.Min, sd.Max, sd.Pattern, sd.Enum
 		s.Flattened, s.TimestampFormat, s.Union, s.Exception = sd.Flattened, sd.TimestampFormat, sd.Union, sd.Exception
 		s.Error, s.Sensitive = sd.Error, sd.Sensitive

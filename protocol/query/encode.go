@@ -54,10 +54,11 @@ func Marshal(svc *model.Service, op *model.Operation, result any, requestID stri
 }
 
 // WriteError writes err as the query protocol's ErrorResponse with the
-// error's HTTP status. Errors that are not *awserr.Error are rendered as
+// error's HTTP status; codes and default statuses are corrected from the
+// service model (see protocol.ModelError). Errors that are not *awserr.Error are rendered as
 // ServiceFailure without their text.
 func WriteError(w http.ResponseWriter, svc *model.Service, err error, requestID string) {
-	e := protocol.AWSError(err, "ServiceFailure")
+	e := protocol.ModelError(svc, protocol.AWSError(err, "ServiceFailure"))
 	writeXML(w, e.Status, requestID, MarshalError(svc, e, requestID))
 }
 

@@ -325,7 +325,7 @@ func (c *Codec) WriteResponse(w http.ResponseWriter, op *model.Operation, result
 // that are not AWS errors become InternalServerException without their
 // text.
 func (c *Codec) WriteError(w http.ResponseWriter, err error, requestID string) {
-	e := protocol.WithModelStatus(c.Service, protocol.AWSError(err, "InternalServerException"))
+	e := protocol.ModelError(c.Service, protocol.AWSError(err, "InternalServerException"))
 	w.Header().Set("x-amzn-ErrorType", e.Code)
 	write(w, e.Status, requestID, jsonbody.ErrorBody(e, "", "message", protocol.ErrorFields(err)))
 }
