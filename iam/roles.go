@@ -46,9 +46,10 @@ func newRoleResource(s *Service, c *Call) string {
 	return s.arn(c.Account, "role", pathOrRoot(c.Params), c.Params.String("RoleName"))
 }
 
-// roleOutput is the Role structure IAM returns: the trust policy URL-encoded,
-// RoleLastUsed always present in GetRole.
-func roleOutput(r *Role, withLastUsed bool) map[string]any {
+// roleOutput is the Role structure IAM returns: the trust policy URL-encoded;
+// with full set (GetRole, CreateRole) also the boundary, tags and
+// RoleLastUsed, which listings leave out.
+func roleOutput(r *Role, full bool) map[string]any {
 	out := map[string]any{
 		"Path": r.Path, "RoleName": r.RoleName, "RoleId": r.RoleId, "Arn": r.Arn, "CreateDate": r.CreateDate,
 		"AssumeRolePolicyDocument": encodeDocument(r.AssumeRolePolicyDocument), "MaxSessionDuration": r.MaxSessionDuration,
@@ -56,24 +57,25 @@ func roleOutput(r *Role, withLastUsed bool) map[string]any {
 	if r.Description != "" {
 		out["Description"] = r.Description
 	}
+	if !full {
+		return out
+	}
 	if r.PermissionsBoundary != nil {
 		out["PermissionsBoundary"] = r.PermissionsBoundary
 	}
 	if len(r.Tags) > 0 {
 		out["Tags"] = r.Tags
 	}
-	if withLastUsed {
-		lu := map[string]any{}
-		if r.LastUsed != nil {
-			if r.LastUsed.LastUsedDate != nil {
-				lu["LastUsedDate"] = *r.LastUsed.LastUsedDate
-			}
-			if r.LastUsed.Region != "" {
-				lu["Region"] = r.LastUsed.Region
-			}
+	lu := map[string]any{}
+	if r.LastUsed != nil {
+		if r.LastUsed.LastUsedDate != nil {
+			lu["LastUsedDate"] = *r.LastUsed.LastUsedDate
 		}
-		out["RoleLastUsed"] = lu
+		if r.LastUsed.Region != "" {
+			lu["Region"] = r.LastUsed.Region
+		}
 	}
+	out["RoleLastUsed"] = lu
 	return out
 }
 
@@ -139,7 +141,7 @@ func createRole(s *Service, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"Role": roleOutput(r, false)}, nil
+	return map[string]any{"Role": roleOutput(r, true)}, nil
 }
 
 func (s *Service) readRole(c *Call, name string) (*Role, error) {

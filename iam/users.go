@@ -172,7 +172,12 @@ func listUsers(s *Service, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return listResult("Users", pg, trunc, marker), nil
+	// Listing returns a subset of each user: no tags, no boundary.
+	out := make([]*User, len(pg))
+	for i, u := range pg {
+		out[i] = &User{Path: u.Path, UserName: u.UserName, UserId: u.UserId, Arn: u.Arn, CreateDate: u.CreateDate, PasswordLastUsed: u.PasswordLastUsed}
+	}
+	return listResult("Users", out, trunc, marker), nil
 }
 
 func updateUser(s *Service, c *Call) (any, error) {

@@ -90,7 +90,8 @@ func ParseAndCompile(id, doc string, kind Kind) (*Compiled, error) {
 	return Compile(id, p), nil
 }
 
-// matchesAction reports whether the statement covers the (lower-case) action.
+// matchesAction reports whether the statement covers the action. Patterns
+// are stored in lower case and compared case-insensitively.
 func (s *compiledStatement) matchesAction(lowerAction string) bool {
 	hit := false
 	for _, a := range s.actions {
@@ -183,7 +184,7 @@ func (s *compiledStatement) conditionsHold(env Lookup, tr *Trace) bool {
 // named the caller.
 func (c *Compiled) Matches(i int, r *Request, tr *Trace) (bool, PrincipalMatch) {
 	s := &c.stmts[i]
-	if !s.matchesAction(strings.ToLower(r.Action)) || !s.matchesResource(r.Resource, r.Env) {
+	if !s.matchesAction(r.Action) || !s.matchesResource(r.Resource, r.Env) {
 		return false, NoPrincipalMatch
 	}
 	pm := s.matchesPrincipal(r.Caller)
