@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -42,7 +43,7 @@ func Marshal(svc *model.Service, op *model.Operation, result any, requestID stri
 			wrapper = op.Name + "Result"
 		}
 		b.WriteString("<" + wrapper + ">")
-		if err := encodeMembers(&b, op.Output, result); err != nil {
+		if err := (&encoder{svc: svc, b: &b}).members(op.Output, result); err != nil {
 			return nil, fmt.Errorf("query: %s: %w", op.Name, err)
 		}
 		b.WriteString("</" + wrapper + ">")
@@ -88,7 +89,36 @@ func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) 
 	w.Write(body)
 }
 
-func encodeMembers(b *bytes.Buffer, s *model.Shape, v any) error {
+// urlEncoded lists, per service, the output shapes whose text is sent
+// percent-encoded (RFC 3986): IAM returns every policy document that way.
+var urlEncoded = map[string]map[string]bool{
+	"iam": {"policyDocumentType": true},
+}
+
+// escapeRFC3986 percent-encodes every byte but the unreserved characters.
+func escapeRFC3986(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
+}
+
+// encoder writes a result's XML for one service.
+type encoder struct {
+	svc *model.Service
+	b   *bytes.Buffer
+}
+
+func (e *encoder) members(s *model.Shape, v any) error {
 	for _, m := range s.Members {
 		x, ok := protocol.Field(v, m.Name)
 		if !ok {
@@ -98,18 +128,19 @@ func encodeMembers(b *bytes.Buffer, s *model.Shape, v any) error {
 		if m.LocationName != "" {
 			name = m.LocationName
 		}
-		if err := encodeValue(b, name, m.Shape, x); err != nil {
+		if err := e.value(name, m.Shape, x); err != nil {
 			return fmt.Errorf("%s: %w", m.Name, err)
 		}
 	}
 	return nil
 }
 
-func encodeValue(b *bytes.Buffer, name string, s *model.Shape, v any) error {
+func (e *encoder) value(name string, s *model.Shape, v any) error {
+	b := e.b
 	switch s.Type {
 	case model.Structure:
 		b.WriteString("<" + name + ">")
-		if err := encodeMembers(b, s, v); err != nil {
+		if err := e.members(s, v); err != nil {
 			return err
 		}
 		b.WriteString("</" + name + ">")
@@ -128,8 +159,8 @@ func encodeValue(b *bytes.Buffer, name string, s *model.Shape, v any) error {
 		} else {
 			b.WriteString("<" + name + ">")
 		}
-		for i, e := range els {
-			if err := encodeValue(b, elName, s.Member.Shape, e); err != nil {
+		for i, el := range els {
+			if err := e.value(elName, s.Member.Shape, el); err != nil {
 				return fmt.Errorf("%d: %w", i+1, err)
 			}
 		}
@@ -150,13 +181,13 @@ func encodeValue(b *bytes.Buffer, name string, s *model.Shape, v any) error {
 			valueName = s.Value.LocationName
 		}
 		b.WriteString("<" + name + ">")
-		for _, e := range entries {
+		for _, en := range entries {
 			b.WriteString("<entry>")
-			if err := encodeValue(b, keyName, s.Key.Shape, e.Key); err != nil {
+			if err := e.value(keyName, s.Key.Shape, en.Key); err != nil {
 				return err
 			}
-			if err := encodeValue(b, valueName, s.Value.Shape, e.Value); err != nil {
-				return fmt.Errorf("%s: %w", e.Key, err)
+			if err := e.value(valueName, s.Value.Shape, en.Value); err != nil {
+				return fmt.Errorf("%s: %w", en.Key, err)
 			}
 			b.WriteString("</entry>")
 		}
@@ -166,6 +197,9 @@ func encodeValue(b *bytes.Buffer, name string, s *model.Shape, v any) error {
 	text, err := scalarText(s, v)
 	if err != nil {
 		return err
+	}
+	if urlEncoded[e.svc.Name][s.Name] {
+		text = escapeRFC3986(text)
 	}
 	b.WriteString("<" + name + ">")
 	escape(b, text)

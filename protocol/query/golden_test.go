@@ -52,6 +52,8 @@ func TestGoldenResponses(t *testing.T) {
 			"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "Status": "Active", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 			"CreateDate": created}}},
 		{"DeleteUser.xml", iam, "DeleteUser", nil},
+		{"GetRolePolicy.xml", iam, "GetRolePolicy", map[string]any{"RoleName": "r", "PolicyName": "p",
+			"PolicyDocument": `{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a+b/*"}}`}},
 		{"AssumeRole.xml", sts, "AssumeRole", map[string]any{
 			"Credentials": map[string]any{"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "secret",
 				"SessionToken": "token", "Expiration": created.Add(time.Hour)},

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,6 +148,27 @@ func TestSDKCreatePolicyDocument(t *testing.T) {
 	}
 	if got := s.got.Params.String("PolicyDocument"); got != doc {
 		t.Errorf("document %q", got)
+	}
+}
+
+// IAM sends policy documents percent-encoded; clients decode them.
+func TestSDKPolicyDocumentIsURLEncoded(t *testing.T) {
+	s, url := start(t, "iam")
+	doc := `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a+b/é"}]}`
+	s.respond = func(*Request) (any, error) {
+		return map[string]any{"Role": map[string]any{"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLE", "Arn": "arn:aws:iam::123456789012:role/r",
+			"CreateDate": time.Unix(0, 0), "AssumeRolePolicyDocument": doc}}, nil
+	}
+	out, err := iamClient(url).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := aws.ToString(out.Role.AssumeRolePolicyDocument)
+	if strings.ContainsAny(enc, " {+") {
+		t.Errorf("not percent-encoded: %s", enc)
+	}
+	if dec, err := neturl.QueryUnescape(enc); err != nil || dec != doc {
+		t.Errorf("decoded %q, %v", dec, err)
 	}
 }
 
