@@ -125,31 +125,21 @@ func (e *evaluation) decide(pol *Policies, p *Principal, resAcct string) Decisio
 	var rcpGap, scpGap *Level
 
 	if e.rcpsApply(pol, p, resAcct) {
-		for i := range pol.RCPs.Levels {
-			lv := &pol.RCPs.Levels[i]
-			res := e.eval(lv.Policies, RCP, lv.ID)
-			if res.Denied {
-				if !explain {
-					return ExplicitDeny
-				}
-				denied = true
-			} else if !res.Allowed && rcpGap == nil {
-				rcpGap = lv
+		var d bool
+		if rcpGap, d = e.levels(pol.RCPs, RCP); d {
+			if !explain {
+				return ExplicitDeny
 			}
+			denied = true
 		}
 	}
 	if e.scpsApply(pol, p) {
-		for i := range pol.SCPs.Levels {
-			lv := &pol.SCPs.Levels[i]
-			res := e.eval(lv.Policies, SCP, lv.ID)
-			if res.Denied {
-				if !explain {
-					return ExplicitDeny
-				}
-				denied = true
-			} else if !res.Allowed && scpGap == nil {
-				scpGap = lv
+		var d bool
+		if scpGap, d = e.levels(pol.SCPs, SCP); d {
+			if !explain {
+				return ExplicitDeny
 			}
+			denied = true
 		}
 	}
 	var results [numTypes]policy.Result
@@ -237,6 +227,26 @@ func (e *evaluation) decide(pol *Policies, p *Principal, resAcct string) Decisio
 		return e.implicit(Resource, "")
 	}
 	return identityPath()
+}
+
+// levels evaluates an SCP or RCP chain. It returns the first level with no
+// Allow (nil if every level allows) and whether a Deny applied; without an
+// explanation it stops at the first Deny.
+func (e *evaluation) levels(chain *OrgPolicies, t PolicyType) (gap *Level, denied bool) {
+	for i := range chain.Levels {
+		lv := &chain.Levels[i]
+		res := e.eval(lv.Policies, t, lv.ID)
+		switch {
+		case res.Denied:
+			denied = true
+			if e.ex == nil {
+				return gap, true
+			}
+		case !res.Allowed && gap == nil:
+			gap = lv
+		}
+	}
+	return gap, denied
 }
 
 // eval evaluates one set, recording which policy type its matches belong to.

@@ -415,6 +415,12 @@ func (s *Service) attachable(c *Call, tx store.Tx, arn string) (string, error) {
 
 // countAttachment keeps a customer managed policy's attachment count.
 func (s *Service) countAttachment(c *Call, tx store.Tx, arn string, delta int) error {
+	return s.countUse(c, tx, arn, func(p *Policy) { p.Attachments += delta })
+}
+
+// countUse applies a change of usage count to a customer managed policy (AWS
+// managed policies keep no counts).
+func (s *Service) countUse(c *Call, tx store.Tx, arn string, change func(*Policy)) error {
 	if _, ok := s.customerPolicyID(c, arn); !ok {
 		return nil
 	}
@@ -422,7 +428,7 @@ func (s *Service) countAttachment(c *Call, tx store.Tx, arn string, delta int) e
 	if err != nil {
 		return err
 	}
-	p.Attachments += delta
+	change(p)
 	return put(c.Ctx, tx, kindPolicy, c.Account, lower(p.PolicyName), "", p, false)
 }
 
@@ -439,15 +445,7 @@ func (s *Service) checkBoundary(account, arn string) error {
 
 // countBoundaryUse keeps a customer managed policy's boundary usage count.
 func (s *Service) countBoundaryUse(c *Call, tx store.Tx, arn string, delta int) error {
-	if _, ok := s.customerPolicyID(c, arn); !ok {
-		return nil
-	}
-	p, err := s.readPolicy(c, tx, arn)
-	if err != nil {
-		return err
-	}
-	p.BoundaryAttachments += delta
-	return put(c.Ctx, tx, kindPolicy, c.Account, lower(p.PolicyName), "", p, false)
+	return s.countUse(c, tx, arn, func(p *Policy) { p.BoundaryAttachments += delta })
 }
 
 // hasPolicyPath reports whether a policy ARN's path starts with prefix.
