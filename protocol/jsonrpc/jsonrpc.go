@@ -25,7 +25,10 @@ const ContentType = "application/x-amz-json-1.1"
 // MaxBodyBytes bounds the request body Decode reads.
 const MaxBodyBytes = 2 << 20
 
+var _ protocol.Codec = (*Codec)(nil)
+
 // Codec decodes requests and encodes responses for one JSON 1.1 service.
+// It implements protocol.Codec.
 type Codec struct {
 	Service *model.Service
 	// Invalid turns input-validation failures into the service's error.
@@ -43,14 +46,8 @@ func New(svc *model.Service) *Codec {
 	return c
 }
 
-// Request is a decoded JSON 1.1 request.
-type Request struct {
-	Operation *model.Operation
-	Params    protocol.Params // validated against Operation.Input
-}
-
 // Decode reads r's body (consuming it) and decodes it with DecodeBody.
-func (c *Codec) Decode(r *http.Request) (*Request, error) {
+func (c *Codec) Decode(r *http.Request) (*protocol.Request, error) {
 	var body []byte
 	if r.Body != nil {
 		b, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
@@ -69,7 +66,7 @@ func (c *Codec) Decode(r *http.Request) (*Request, error) {
 // input shape and validates it. Errors: UnknownOperationException,
 // SerializationException (not JSON, or a value of the wrong type), and the
 // codec's validation error.
-func (c *Codec) DecodeBody(target string, body []byte) (*Request, error) {
+func (c *Codec) DecodeBody(target string, body []byte) (*protocol.Request, error) {
 	// Operation names have no dots; CloudTrail's prefix has several, and
 	// the Go SDK sends only its last segment ("CloudTrail_20131101.AddTags")
 	// where botocore sends it whole.
@@ -91,7 +88,7 @@ func (c *Codec) DecodeBody(target string, body []byte) (*Request, error) {
 	if vs := validate.Input(op.Input, params); len(vs) > 0 {
 		return nil, c.Invalid(vs)
 	}
-	return &Request{Operation: op, Params: params}, nil
+	return &protocol.Request{Operation: op, Params: params}, nil
 }
 
 // ValidationException is AWS's generic answer to input that breaks the

@@ -31,8 +31,8 @@ var ctx = context.Background()
 
 type server struct {
 	codec   *Codec
-	got     *Request
-	respond func(*Request) (any, error)
+	got     *protocol.Request
+	respond func(*protocol.Request) (any, error)
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -92,7 +92,7 @@ func TestDescribeOrganizationGolden(t *testing.T) {
 func TestSDKOrganizations(t *testing.T) {
 	s, url := start(t, "organizations")
 	c := orgClient(url)
-	s.respond = func(*Request) (any, error) { return organization, nil }
+	s.respond = func(*protocol.Request) (any, error) { return organization, nil }
 	out, err := c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestSDKOrganizations(t *testing.T) {
 	}
 
 	created := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-	s.respond = func(r *Request) (any, error) {
+	s.respond = func(r *protocol.Request) (any, error) {
 		return map[string]any{"CreateAccountStatus": map[string]any{"Id": "car-exampleid1", "AccountName": r.Params.String("AccountName"),
 			"State": "IN_PROGRESS", "RequestedTimestamp": created}}, nil
 	}
@@ -120,7 +120,7 @@ func TestSDKOrganizations(t *testing.T) {
 	}
 
 	// A handler error with a Reason reaches the client's typed exception.
-	s.respond = func(*Request) (any, error) {
+	s.respond = func(*protocol.Request) (any, error) {
 		return nil, protocol.WithFields(awserr.New("ConstraintViolationException", "You have reached the limit."),
 			map[string]any{"Reason": "ACCOUNT_NUMBER_LIMIT_EXCEEDED"})
 	}
@@ -141,7 +141,7 @@ func TestSDKOrganizations(t *testing.T) {
 	if !errors.As(err, &iie) || iie.Reason != orgtypes.InvalidInputExceptionReasonInvalidPattern {
 		t.Errorf("invalid input: %v", err)
 	}
-	s.respond = func(*Request) (any, error) { return nil, errors.New("db down") }
+	s.respond = func(*protocol.Request) (any, error) { return nil, errors.New("db down") }
 	_, err = c.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "InternalFailure" || !errors.As(err, &re) || re.HTTPStatusCode() != 500 {
@@ -152,7 +152,7 @@ func TestSDKOrganizations(t *testing.T) {
 func TestSDKCloudTrailTimestamps(t *testing.T) {
 	s, url := start(t, "cloudtrail")
 	at := time.Date(2024, 1, 2, 3, 4, 5, 250e6, time.UTC)
-	s.respond = func(*Request) (any, error) {
+	s.respond = func(*protocol.Request) (any, error) {
 		return map[string]any{"Events": []any{map[string]any{"EventId": "e1", "EventName": "CreateUser", "EventTime": at,
 			"CloudTrailEvent": `{"eventVersion":"1.08"}`}}}, nil
 	}

@@ -25,15 +25,39 @@ import (
 // even when percent-encoded.
 const MaxBodyBytes = 2 << 20
 
-// Request is a decoded query-protocol request.
-type Request struct {
-	Operation *model.Operation
-	Params    protocol.Params // validated against Operation.Input
+var _ protocol.Codec = (*Codec)(nil)
+
+// Codec is the query protocol for one service; it implements
+// protocol.Codec with Decode, WriteResponse and WriteError.
+type Codec struct {
+	Service *model.Service
+}
+
+// New returns the codec for svc.
+func New(svc *model.Service) *Codec { return &Codec{Service: svc} }
+
+// Decode decodes r with the package-level Decode.
+func (c *Codec) Decode(r *http.Request) (*protocol.Request, error) {
+	req, err := Decode(c.Service, r)
+	if err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// WriteResponse writes op's response with the package-level WriteResponse.
+func (c *Codec) WriteResponse(w http.ResponseWriter, op *model.Operation, result any, requestID string) {
+	WriteResponse(w, c.Service, op, result, requestID)
+}
+
+// WriteError writes err with the package-level WriteError.
+func (c *Codec) WriteError(w http.ResponseWriter, err error, requestID string) {
+	WriteError(w, c.Service, err, requestID)
 }
 
 // Decode reads r's form body (for POST) and query string and decodes them
 // with DecodeValues. The body is consumed.
-func Decode(svc *model.Service, r *http.Request) (*Request, *awserr.Error) {
+func Decode(svc *model.Service, r *http.Request) (*protocol.Request, *awserr.Error) {
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, awserr.New("MalformedQueryString", "The query string is malformed: "+err.Error())
@@ -62,7 +86,7 @@ func Decode(svc *model.Service, r *http.Request) (*Request, *awserr.Error) {
 // and validates them. Parameters the shape does not name are ignored, as
 // AWS ignores them. Errors are MissingAction, InvalidAction,
 // MissingParameter (Version) and ValidationError, worded as AWS words them.
-func DecodeValues(svc *model.Service, vals url.Values) (*Request, *awserr.Error) {
+func DecodeValues(svc *model.Service, vals url.Values) (*protocol.Request, *awserr.Error) {
 	action := vals.Get("Action")
 	if action == "" {
 		return nil, awserr.New("MissingAction", "Missing Action")
@@ -92,7 +116,7 @@ func DecodeValues(svc *model.Service, vals url.Values) (*Request, *awserr.Error)
 			return nil, awserr.New("ValidationError", validate.Message(vs))
 		}
 	}
-	return &Request{Operation: op, Params: params}, nil
+	return &protocol.Request{Operation: op, Params: params}, nil
 }
 
 // node is one dotted segment of the parameter names: "Tags.member.1.Key"

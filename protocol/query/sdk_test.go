@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
+	"github.com/gatehouse-iam/gatehouse/protocol"
 	"github.com/gatehouse-iam/gatehouse/protocol/model"
 )
 
@@ -25,8 +26,8 @@ import (
 // with whatever respond returns (a result, or an error for WriteError).
 type server struct {
 	svc     *model.Service
-	got     *Request
-	respond func(*Request) (any, error)
+	got     *protocol.Request
+	respond func(*protocol.Request) (any, error)
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +72,7 @@ var ctx = context.Background()
 func TestSDKCreateUserWithTags(t *testing.T) {
 	s, url := start(t, "iam")
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	s.respond = func(r *Request) (any, error) {
+	s.respond = func(r *protocol.Request) (any, error) {
 		return map[string]any{"User": map[string]any{
 			"Path": r.Params.String("Path"), "UserName": r.Params.String("UserName"),
 			"UserId": "AIDAEXAMPLEEXAMPLE123", "Arn": "arn:aws:iam::123456789012:user/alice",
@@ -103,7 +104,7 @@ func TestSDKCreateUserWithTags(t *testing.T) {
 
 func TestSDKSimulateCustomPolicyNestedLists(t *testing.T) {
 	s, url := start(t, "iam")
-	s.respond = func(*Request) (any, error) {
+	s.respond = func(*protocol.Request) (any, error) {
 		return map[string]any{"EvaluationResults": []any{map[string]any{
 			"EvalActionName": "s3:GetObject", "EvalDecision": "allowed",
 			"EvalDecisionDetails": map[string]string{"IAM Policy": "allowed"},
@@ -155,7 +156,7 @@ func TestSDKCreatePolicyDocument(t *testing.T) {
 func TestSDKPolicyDocumentIsURLEncoded(t *testing.T) {
 	s, url := start(t, "iam")
 	doc := `{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::a+b/é"}]}`
-	s.respond = func(*Request) (any, error) {
+	s.respond = func(*protocol.Request) (any, error) {
 		return map[string]any{"Role": map[string]any{"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLE", "Arn": "arn:aws:iam::123456789012:role/r",
 			"CreateDate": time.Unix(0, 0), "AssumeRolePolicyDocument": doc}}, nil
 	}
@@ -185,7 +186,7 @@ func TestSDKTagUserEmptyList(t *testing.T) {
 
 func TestSDKListUsersPagination(t *testing.T) {
 	s, url := start(t, "iam")
-	s.respond = func(r *Request) (any, error) {
+	s.respond = func(r *protocol.Request) (any, error) {
 		if r.Params.String("Marker") == "" {
 			return map[string]any{"Users": []any{user("u1")}, "IsTruncated": true, "Marker": "m1"}, nil
 		}
@@ -225,7 +226,7 @@ func TestSDKNoOutputAndErrors(t *testing.T) {
 	if _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}); err != nil {
 		t.Fatal(err)
 	}
-	s.respond = func(*Request) (any, error) {
+	s.respond = func(*protocol.Request) (any, error) {
 		return nil, awserr.New("NoSuchEntity", "The user with name carol cannot be found.")
 	}
 	_, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("carol")})
@@ -237,7 +238,7 @@ func TestSDKNoOutputAndErrors(t *testing.T) {
 	if !errors.As(err, &re) || re.HTTPStatusCode() != 404 || re.ServiceRequestID() != "req-1" {
 		t.Errorf("response error %v", err)
 	}
-	s.respond = func(*Request) (any, error) { return nil, errors.New("disk on fire") }
+	s.respond = func(*protocol.Request) (any, error) { return nil, errors.New("disk on fire") }
 	_, err = c.GetUser(ctx, &iam.GetUserInput{})
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "ServiceFailure" || api.ErrorFault() != smithy.FaultServer {
@@ -253,7 +254,7 @@ func TestSDKNoOutputAndErrors(t *testing.T) {
 
 func TestSDKCreateAccessKeyAndSTS(t *testing.T) {
 	s, url := start(t, "iam")
-	s.respond = func(*Request) (any, error) {
+	s.respond = func(*protocol.Request) (any, error) {
 		return map[string]any{"AccessKey": map[string]any{"UserName": "alice", "AccessKeyId": "AKIAEXAMPLE",
 			"Status": "Active", "SecretAccessKey": "secret/+=", "CreateDate": time.Unix(1700000000, 0)}}, nil
 	}
@@ -267,7 +268,7 @@ func TestSDKCreateAccessKeyAndSTS(t *testing.T) {
 
 	ss, surl := start(t, "sts")
 	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	ss.respond = func(r *Request) (any, error) {
+	ss.respond = func(r *protocol.Request) (any, error) {
 		return map[string]any{
 			"Credentials": map[string]any{"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": exp},
 			"AssumedRoleUser": map[string]any{"AssumedRoleId": "AROAEXAMPLE:" + r.Params.String("RoleSessionName"),

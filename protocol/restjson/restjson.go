@@ -25,7 +25,10 @@ import (
 // MaxBodyBytes bounds the request body Decode reads.
 const MaxBodyBytes = 2 << 20
 
-// Codec routes, decodes and encodes for one rest-json service.
+var _ protocol.Codec = (*Codec)(nil)
+
+// Codec routes, decodes and encodes for one rest-json service. It
+// implements protocol.Codec.
 type Codec struct {
 	Service *model.Service
 	routes  []route
@@ -118,19 +121,13 @@ func (r *route) match(method string, escaped []string) (map[string]string, bool)
 	return labels, len(escaped) == len(r.segments)
 }
 
-// Request is a decoded rest-json request.
-type Request struct {
-	Operation *model.Operation
-	Params    protocol.Params // validated against Operation.Input
-}
-
 // Decode routes r to an operation and decodes its input from the path, the
 // query string, headers and the JSON body (consumed), then validates it.
 // Errors: UnknownOperationException (404) for a route the model does not
 // have; ValidationException with reason "cannotParse" for a body or value
 // of the wrong type and "fieldValidationFailed" (with fieldList) for
 // values that break the model's constraints.
-func (c *Codec) Decode(r *http.Request) (*Request, error) {
+func (c *Codec) Decode(r *http.Request) (*protocol.Request, error) {
 	escaped := splitPath(r.URL.EscapedPath())
 	var op *model.Operation
 	var labels map[string]string
@@ -172,7 +169,7 @@ func (c *Codec) Decode(r *http.Request) (*Request, error) {
 	if vs := validate.Input(op.Input, params); len(vs) > 0 {
 		return nil, Invalid(vs)
 	}
-	return &Request{Operation: op, Params: params}, nil
+	return &protocol.Request{Operation: op, Params: params}, nil
 }
 
 // bind adds the members bound to the path, query string and headers.
