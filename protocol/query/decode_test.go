@@ -147,3 +147,40 @@ func TestParseTime(t *testing.T) {
 		t.Error("parsed yesterday")
 	}
 }
+
+// The query protocol's map and flattened-list encodings, on a synthetic
+// shape (IAM and STS take neither as input).
+func TestDecodeMapsAndFlattenedLists(t *testing.T) {
+	str := &model.Shape{Name: "S", Type: model.String}
+	num := &model.Shape{Name: "N", Type: model.Integer}
+	m := func(name string, s *model.Shape) *model.Member { return &model.Member{Name: name, Shape: s} }
+	input := &model.Shape{Type: model.Structure, Members: []*model.Member{
+		m("Attrs", &model.Shape{Type: model.Map, Key: m("", str), Value: m("", num)}),
+		m("Named", &model.Shape{Type: model.Map, Key: &model.Member{Shape: str, LocationName: "Name"},
+			Value: &model.Member{Shape: str, LocationName: "Val"}}),
+		m("Flat", &model.Shape{Type: model.List, Flattened: true, Member: m("", str)}),
+		{Name: "Renamed", LocationName: "Other", Shape: &model.Shape{Type: model.List, Member: &model.Member{Shape: str, LocationName: "item"}}},
+	}}
+	svc := &model.Service{APIVersion: "v1", Operations: map[string]*model.Operation{"Op": {Name: "Op", Input: input}}}
+	r, err := DecodeValues(svc, form("Action=Op&Version=v1&Attrs.entry.2.key=b&Attrs.entry.2.value=2&Attrs.entry.1.key=a&Attrs.entry.1.value=1"+
+		"&Named.entry.1.Name=x&Named.entry.1.Val=y&Flat.2=second&Flat.1=first&Other.item.1=i"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := r.Params["Attrs"].(map[string]any); a["a"] != int64(1) || a["b"] != int64(2) {
+		t.Errorf("Attrs %v", a)
+	}
+	if n := r.Params.StringMap("Named"); n["x"] != "y" {
+		t.Errorf("Named %v", n)
+	}
+	if f := r.Params.Strings("Flat"); len(f) != 2 || f[0] != "first" {
+		t.Errorf("Flat %v", f)
+	}
+	if o := r.Params.Strings("Renamed"); len(o) != 1 || o[0] != "i" {
+		t.Errorf("Renamed %v", o)
+	}
+	_, err = DecodeValues(svc, form("Action=Op&Version=v1&Attrs.entry.1.key=a&Attrs.entry.1.value=one"))
+	if err == nil || err.Message != "1 validation error detected: Value 'one' at 'attrs.a' failed to satisfy constraint: Member must be a number" {
+		t.Errorf("bad map value: %v", err)
+	}
+}
