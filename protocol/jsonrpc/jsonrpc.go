@@ -62,8 +62,8 @@ func (c *Codec) Decode(r *http.Request) (*protocol.Request, error) {
 	return c.DecodeBody(r.Header.Get("X-Amz-Target"), body)
 }
 
-// DecodeBody finds the operation named by target (X-Amz-Target), decodes body against its
-// input shape and validates it. Errors: UnknownOperationException,
+// DecodeBody finds the operation named by target (X-Amz-Target), decodes
+// body against its input shape and validates it. Errors: UnknownOperationException,
 // SerializationException (not JSON, or a value of the wrong type), and the
 // codec's validation error.
 func (c *Codec) DecodeBody(target string, body []byte) (*protocol.Request, error) {

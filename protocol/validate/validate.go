@@ -174,7 +174,7 @@ func value(s *model.Shape, v any, path Path, vs *[]Violation) {
 	}
 	switch x := v.(type) {
 	case string:
-		length(s, int64(utf8.RuneCountInString(x)), add)
+		length(s, utf16Len(x), add)
 		if s.Compiled != nil && !s.Compiled.Match(x) {
 			add(Pattern, "Member must satisfy regular expression pattern: "+s.Pattern)
 		}
@@ -225,6 +225,20 @@ func value(s *model.Shape, v any, path Path, vs *[]Violation) {
 			}
 		}
 	}
+}
+
+// utf16Len is a string's length as AWS's (Java) front ends count it: in
+// UTF-16 code units, so a character outside the Basic Multilingual Plane
+// counts twice.
+func utf16Len(s string) int64 {
+	var n int64
+	for _, r := range s {
+		n++
+		if r > 0xFFFF {
+			n++
+		}
+	}
+	return n
 }
 
 func length(s *model.Shape, n int64, add func(Kind, string)) {

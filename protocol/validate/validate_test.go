@@ -47,6 +47,10 @@ func TestInput(t *testing.T) {
 			"1 validation error detected: Value null at 'tags.1.member' failed to satisfy constraint: Member must not be null"},
 		{"unicode length counts characters", in(iam, "CreateUser"), map[string]any{"UserName": "a", "Tags": []any{
 			map[string]any{"Key": strings.Repeat("é", 128), "Value": "v"}}}, ""},
+		{"supplementary characters count twice", in(iam, "CreateUser"), map[string]any{"UserName": "a", "Tags": []any{
+			map[string]any{"Key": strings.Repeat("😀", 65), "Value": "v"}}},
+			"2 validation errors detected: Value '" + strings.Repeat("😀", 65) + "' at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128; " +
+				"Value '" + strings.Repeat("😀", 65) + "' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"},
 		{"enum", in(iam, "ListPolicies"), map[string]any{"Scope": "Everything"},
 			"1 validation error detected: Value 'Everything' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"},
 		{"timestamp and map untouched", in(ct, "LookupEvents"), map[string]any{"StartTime": time.Unix(0, 0)}, ""},
