@@ -29,9 +29,13 @@ const (
 
 // Server is a running Gatehouse.
 type Server struct {
-	URL string
-	IAM *iam.Service
+	URL     string
+	IAM     *iam.Service
+	handler http.Handler
 }
+
+// Handler is the server's HTTP handler, for in-process requests.
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start runs a server until the test ends.
 func Start(t testing.TB) *Server {
@@ -66,7 +70,7 @@ func Start(t testing.TB) *Server {
 		hs.Close()
 		st.Close()
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc}
+	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc, handler: srv}
 }
 
 // Config returns an SDK configuration signing with the given keys.
