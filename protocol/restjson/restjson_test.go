@@ -143,3 +143,48 @@ func TestGetAnalyzerGolden(t *testing.T) {
 		t.Errorf("no-output body %s", w.Body)
 	}
 }
+
+// Bindings Access Analyzer's model does not use but rest-json has: greedy
+// labels, header members, a map taking the unbound query parameters,
+// timestamps and booleans outside the body.
+func TestOtherBindings(t *testing.T) {
+	str := &model.Shape{Type: model.String}
+	m := func(name, loc, locName string, s *model.Shape) *model.Member {
+		return &model.Member{Name: name, Location: loc, LocationName: locName, Shape: s}
+	}
+	input := &model.Shape{Type: model.Structure, Members: []*model.Member{
+		m("Key", "uri", "Key", str),
+		m("Bucket", "uri", "Bucket", str),
+		m("Since", "querystring", "since", &model.Shape{Type: model.Timestamp}),
+		m("Deep", "querystring", "deep", &model.Shape{Type: model.Boolean}),
+		m("Rest", "querystring", "", &model.Shape{Type: model.Map, Key: m("", "", "", str), Value: m("", "", "", str)}),
+		m("Trace", "header", "X-Trace", str),
+		m("Limit", "header", "X-Limit", &model.Shape{Type: model.Integer}),
+	}}
+	svc := &model.Service{Name: "test", Operations: map[string]*model.Operation{
+		"Get": {Name: "Get", Method: "GET", RequestURI: "/{Bucket}/{Key+}", Input: input}},
+		OperationNames: []string{"Get"}}
+	c := New(svc)
+	r := httptest.NewRequest("GET", "/b/a/b%20c/d?since=2024-01-02T03:04:05Z&deep=true&x=1&y=2", nil)
+	r.Header.Set("X-Trace", "t1")
+	r.Header.Set("X-Limit", "7")
+	req, err := c.Decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(req.Params)
+	want := `{"Bucket":"b","Deep":true,"Key":"a/b c/d","Limit":7,"Rest":{"x":"1","y":"2"},"Since":"2024-01-02T03:04:05Z","Trace":"t1"}`
+	if string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	for _, bad := range []string{"/b/k?since=yesterday", "/b/k?deep=maybe", "/b"} {
+		if _, err := c.Decode(httptest.NewRequest("GET", bad, nil)); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
+	r = httptest.NewRequest("GET", "/b/k", nil)
+	r.Header.Set("X-Limit", "seven")
+	if _, err := c.Decode(r); err == nil {
+		t.Error("bad integer header decoded")
+	}
+}
