@@ -245,8 +245,13 @@ func (sn *Snapshot) Group(account, name string) (*Group, bool) {
 // user its inline and attached policies and its groups', and its permissions
 // boundary. Root and principals without IAM policies get empty policies.
 func (sn *Snapshot) Policies(p *authz.Principal) *authz.Policies {
+	key := p.ARN
+	if p.Type == authz.AssumedRole {
+		// Every session of a role has the role's policies.
+		key = p.RoleARN
+	}
 	sn.mu.RLock()
-	if pol, ok := sn.compiled[p.Account][p.ARN]; ok {
+	if pol, ok := sn.compiled[p.Account][key]; ok {
 		sn.mu.RUnlock()
 		return pol
 	}
@@ -258,7 +263,7 @@ func (sn *Snapshot) Policies(p *authz.Principal) *authz.Policies {
 		m = map[string]*authz.Policies{}
 		sn.compiled[p.Account] = m
 	}
-	m[p.ARN] = pol
+	m[key] = pol
 	sn.mu.Unlock()
 	return pol
 }
@@ -389,4 +394,20 @@ func (sn *Snapshot) key(id string) (*AccessKey, bool) {
 	defer sn.mu.RUnlock()
 	k, ok := sn.keys[id]
 	return k, ok
+}
+
+// UserPrincipal returns the principal of an IAM user, or of the account's
+// root user when name is empty; nil when the user does not exist.
+func (sn *Snapshot) UserPrincipal(account, name string) *authz.Principal {
+	sn.mu.RLock()
+	defer sn.mu.RUnlock()
+	return sn.principalLocked(account, name)
+}
+
+// ManagedPolicyDocument returns the default version of a customer managed
+// policy (in any account) or of an AWS managed policy.
+func (sn *Snapshot) ManagedPolicyDocument(arn string) (string, bool) {
+	sn.mu.RLock()
+	defer sn.mu.RUnlock()
+	return sn.managedDocument(arn)
 }

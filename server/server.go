@@ -24,11 +24,13 @@ import (
 	"github.com/gatehouse-iam/gatehouse/protocol/model"
 	"github.com/gatehouse-iam/gatehouse/protocol/query"
 	"github.com/gatehouse-iam/gatehouse/sigv4"
+	"github.com/gatehouse-iam/gatehouse/sts"
 )
 
 // Config wires the server to its services.
 type Config struct {
 	IAM *iam.Service
+	STS *sts.Service
 	// Reset, when set, is called by POST /_gatehouse/reset (ephemeral mode).
 	Reset  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -38,7 +40,9 @@ type Config struct {
 // Server handles every request of one Gatehouse node.
 type Server struct {
 	iam      *iam.Service
+	sts      *sts.Service
 	iamModel *model.Service
+	stsModel *model.Service
 	verifier *sigv4.Verifier
 	reset    func(ctx context.Context) error
 	log      *slog.Logger
@@ -47,14 +51,18 @@ type Server struct {
 
 // New builds a server.
 func New(cfg Config) (*Server, error) {
-	if cfg.IAM == nil {
-		return nil, errors.New("server: the IAM service is required")
+	if cfg.IAM == nil || cfg.STS == nil {
+		return nil, errors.New("server: the IAM and STS services are required")
 	}
-	m, err := model.Load("iam")
+	im, err := model.Load("iam")
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{iam: cfg.IAM, iamModel: m, reset: cfg.Reset, log: cfg.Logger, now: cfg.Now}
+	sm, err := model.Load("sts")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{iam: cfg.IAM, sts: cfg.STS, iamModel: im, stsModel: sm, reset: cfg.Reset, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -65,19 +73,37 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// SetIAM swaps the IAM service (after an ephemeral reset).
-func (s *Server) SetIAM(svc *iam.Service) { s.iam = svc }
+// identity is who signed a request: a principal, and its session when it
+// used temporary credentials.
+type identity struct {
+	principal *authz.Principal
+	session   *sts.Session
+}
 
-// lookup finds the credential of an access key for SigV4 verification.
+// lookup finds the credential of an access key for SigV4 verification:
+// long-term keys in the snapshot, temporary ones in their session token.
 func (s *Server) lookup(_ context.Context, akid, token string) (sigv4.Credential, error) {
 	if token != "" {
-		return sigv4.Credential{}, awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
+		sess, err := s.sts.Authenticate(akid, token, s.now())
+		if err != nil {
+			return sigv4.Credential{}, err
+		}
+		return sigv4.Credential{AccessKeyID: akid, SecretAccessKey: sess.Claims.Secret, SessionToken: token,
+			Principal: &identity{principal: sess.Principal, session: sess}}, nil
 	}
 	c, ok := s.iam.Snapshot().Credential(akid)
 	if !ok || !c.Active {
 		return sigv4.Credential{}, awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
 	}
-	return sigv4.Credential{AccessKeyID: akid, SecretAccessKey: c.Secret, Principal: c.Principal}, nil
+	return sigv4.Credential{AccessKeyID: akid, SecretAccessKey: c.Secret, Principal: &identity{principal: c.Principal}}, nil
+}
+
+// policies returns what applies to a caller's requests.
+func (s *Server) policies(id *identity) *authz.Policies {
+	if id.session != nil {
+		return s.sts.Policies(id.session)
+	}
+	return s.iam.Snapshot().Policies(id.principal)
 }
 
 // maxBody bounds request bodies (IAM's largest documents are 131,072
@@ -110,7 +136,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveQuery(w, r, body, requestID)
 }
 
-// serveQuery handles a query-protocol (IAM) request.
+// serveQuery handles a query-protocol request: IAM, or STS when the
+// request names STS's API version or one of its actions.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
 	vals := r.URL.Query()
 	if r.Method == http.MethodPost && len(body) > 0 {
@@ -123,40 +150,56 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 			vals[k] = v
 		}
 	}
+	svc := s.iamModel
+	if _, isSTS := s.stsModel.Operations[vals.Get("Action")]; isSTS || vals.Get("Version") == s.stsModel.APIVersion {
+		svc = s.stsModel
+	}
 	res, err := s.verifier.Verify(r, body)
 	if err != nil {
-		query.WriteError(w, s.iamModel, err, requestID)
+		query.WriteError(w, svc, err, requestID)
 		return
 	}
-	principal, _ := res.Credential.Principal.(*authz.Principal)
-	req, aerr := query.DecodeValues(s.iamModel, vals)
+	id, _ := res.Credential.Principal.(*identity)
+	req, aerr := query.DecodeValues(svc, vals)
 	if aerr != nil {
-		query.WriteError(w, s.iamModel, aerr, requestID)
+		query.WriteError(w, svc, aerr, requestID)
 		return
 	}
-	op, ok := s.iam.Operation(req.Operation.Name)
-	if !ok {
-		query.WriteError(w, s.iamModel, awserr.New("InvalidAction", "The action "+req.Operation.Name+" is not valid for this web service."), requestID)
-		return
+	now := s.now()
+	call := &iam.Call{Ctx: r.Context(), Account: id.principal.Account, Caller: id.principal, Params: req.Params,
+		Now: now.UTC().Truncate(time.Second), Context: requestContext(r, res, now)}
+	if id.session != nil {
+		id.session.Context(call.Context, now)
 	}
-	call := &iam.Call{Ctx: r.Context(), Account: principal.Account, Caller: principal, Params: req.Params,
-		Now: s.now().UTC().Truncate(time.Second), Context: requestContext(r, res, s.now())}
-	resource := op.Resource(s.iam, call)
-	areq := &authz.Request{Principal: principal, Action: "iam:" + op.Name, Resource: resource, Context: call.Context}
-	var ex authz.Explanation
-	if authz.Evaluate(s.iam.Snapshot().Policies(principal), areq, &ex) != authz.Allow {
-		query.WriteError(w, s.iamModel, awserr.New("AccessDenied", ex.Message(areq)), requestID)
-		return
+	var result any
+	if svc == s.stsModel {
+		result, err = s.sts.Handle(req.Operation.Name, call, id.session)
+	} else {
+		result, err = s.serveIAM(call, id, req.Operation.Name)
 	}
-	result, err := op.Handle(s.iam, call)
 	if err != nil {
 		if awserr.As(err) == nil {
-			s.log.Error("operation failed", "request_id", requestID, "operation", op.Name, "error", err)
+			s.log.Error("operation failed", "request_id", requestID, "operation", req.Operation.Name, "error", err)
 		}
-		query.WriteError(w, s.iamModel, err, requestID)
+		query.WriteError(w, svc, err, requestID)
 		return
 	}
-	query.WriteResponse(w, s.iamModel, req.Operation, result, requestID)
+	query.WriteResponse(w, svc, req.Operation, result, requestID)
+}
+
+// serveIAM authorizes and runs an IAM operation.
+func (s *Server) serveIAM(call *iam.Call, id *identity, name string) (any, error) {
+	op, ok := s.iam.Operation(name)
+	if !ok {
+		return nil, awserr.New("InvalidAction", "The action "+name+" is not valid for this web service.")
+	}
+	resource := op.Resource(s.iam, call)
+	areq := &authz.Request{Principal: id.principal, Action: "iam:" + op.Name, Resource: resource, Context: call.Context}
+	var ex authz.Explanation
+	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
+		return nil, awserr.New("AccessDenied", ex.Message(areq))
+	}
+	return op.Handle(s.iam, call)
 }
 
 // requestContext fills the global condition keys every request carries.

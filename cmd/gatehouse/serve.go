@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/server"
 	"github.com/gatehouse-iam/gatehouse/store"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
+	"github.com/gatehouse-iam/gatehouse/sts"
 )
 
 // serveConfig is what `gatehouse serve` is started with.
@@ -107,7 +108,11 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err := svc.Bootstrap(ctx, boot.AccountID, boot.AccessKeyID, boot.SecretAccessKey); err != nil {
 		return err
 	}
-	scfg := server.Config{IAM: svc, Logger: logger}
+	ring, err := sts.LoadKeyRing(ctx, st, sealer)
+	if err != nil {
+		return err
+	}
+	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Logger: logger}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
 			if err := st.Reset(ctx); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/server"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
+	"github.com/gatehouse-iam/gatehouse/sts"
 )
 
 // Account and root credentials of every test server.
@@ -56,7 +57,11 @@ func Start(t testing.TB) *Server {
 	if err := svc.Bootstrap(ctx, Account, RootKeyID, RootSecret); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{IAM: svc})
+	ring, err := sts.LoadKeyRing(ctx, st, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{IAM: svc, STS: sts.New(svc, ring, "aws")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,189 @@
+// Package sts is Gatehouse's Security Token Service: short-lived credentials
+// for roles (AssumeRole, with trust policies enforced by the policy engine,
+// session policies, session tags, source identity and role chaining), for
+// users (GetSessionToken) and for federated users (GetFederationToken), and
+// the identity behind any credentials (GetCallerIdentity).
+//
+// Session tokens are self-contained: an AEAD-sealed blob carrying the
+// session's claims, including its secret key, so that any node holding the
+// deployment's key ring can authenticate the session without a lookup.
+package sts
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/authz"
+	"github.com/gatehouse-iam/gatehouse/awserr"
+	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// Service is the STS of one deployment.
+type Service struct {
+	iam       *iam.Service
+	ring      *KeyRing
+	partition string
+	sessions  sync.Map // token → *Session, bounded by sessionCount
+	count     int64
+	mu        sync.Mutex
+}
+
+// New builds the STS over the IAM service and a key ring.
+func New(iamSvc *iam.Service, ring *KeyRing, partition string) *Service {
+	if partition == "" {
+		partition = "aws"
+	}
+	return &Service{iam: iamSvc, ring: ring, partition: partition}
+}
+
+// Session is an authenticated temporary credential.
+type Session struct {
+	Claims    *Claims
+	Principal *authz.Principal
+	session   *policy.Set // compiled session policies, nil if none
+	bad       error       // set when a session policy no longer compiles
+}
+
+// maxCachedSessions bounds the token cache.
+const maxCachedSessions = 10000
+
+// Authenticate opens a session token presented with an access key id. It
+// returns AWS's errors: InvalidClientTokenId for tokens this deployment did
+// not issue or that do not belong to the key, ExpiredToken after expiry.
+func (s *Service) Authenticate(accessKeyID, token string, now time.Time) (*Session, error) {
+	invalid := awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
+	var sess *Session
+	if v, ok := s.sessions.Load(token); ok {
+		sess = v.(*Session)
+	} else {
+		c, err := s.ring.Open(token)
+		if err != nil {
+			return nil, invalid
+		}
+		sess = s.newSession(c)
+		s.remember(token, sess)
+	}
+	if sess.Claims.AccessKeyID != accessKeyID {
+		return nil, invalid
+	}
+	if !now.Before(sess.Claims.Expires) {
+		return nil, awserr.New("ExpiredToken", "The security token included in the request is expired")
+	}
+	if sess.Principal == nil {
+		return nil, invalid
+	}
+	return sess, nil
+}
+
+func (s *Service) remember(token string, sess *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.count >= maxCachedSessions {
+		s.sessions.Clear()
+		s.count = 0
+	}
+	s.sessions.Store(token, sess)
+	s.count++
+}
+
+// newSession rebuilds a session's principal and session policies.
+func (s *Service) newSession(c *Claims) *Session {
+	sess := &Session{Claims: c}
+	snap := s.iam.Snapshot()
+	switch c.Kind {
+	case "role":
+		name := c.RoleARN[strings.LastIndexByte(c.RoleARN, '/')+1:]
+		tags := map[string]string{}
+		if r, ok := snap.Role(c.Account, name); ok {
+			for _, t := range r.Tags {
+				tags[t.Key] = t.Value
+			}
+		}
+		for k, v := range c.Tags {
+			tags[k] = v
+		}
+		sess.Principal = (&authz.Principal{Type: authz.AssumedRole, Account: c.Account,
+			ARN:     "arn:" + s.partition + ":sts::" + c.Account + ":assumed-role/" + name + "/" + c.SessionName,
+			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: tags}).Prepare()
+	case "user":
+		sess.Principal = snap.UserPrincipal(c.Account, c.UserName)
+	case "federated":
+		sess.Principal = (&authz.Principal{Type: authz.FederatedUser, Account: c.Account,
+			ARN:         "arn:" + s.partition + ":sts::" + c.Account + ":federated-user/" + c.SessionName,
+			SessionName: c.SessionName, Tags: c.Tags}).Prepare()
+	}
+	sess.session, sess.bad = s.sessionSet(c)
+	return sess
+}
+
+// sessionSet compiles a session's policies (nil when it has none).
+func (s *Service) sessionSet(c *Claims) (*policy.Set, error) {
+	if len(c.Policies) == 0 && len(c.PolicyARNs) == 0 {
+		return nil, nil
+	}
+	var list []*policy.Compiled
+	for i, doc := range c.Policies {
+		p, err := policy.ParseAndCompile(fmt.Sprintf("session-policy-%d", i), doc, policy.Identity)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, p)
+	}
+	for _, arn := range c.PolicyARNs {
+		doc, ok := s.iam.Snapshot().ManagedPolicyDocument(arn)
+		if !ok {
+			continue
+		}
+		p, err := policy.ParseAndCompile(arn, doc, policy.Identity)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, p)
+	}
+	return policy.NewSet(list...), nil
+}
+
+// Policies returns the policies that apply to a session's requests: its
+// role's (or user's) identity policies and boundary, narrowed by its session
+// policies.
+func (s *Service) Policies(sess *Session) *authz.Policies {
+	snap := s.iam.Snapshot()
+	var base *authz.Policies
+	switch sess.Claims.Kind {
+	case "federated":
+		if u := snap.UserPrincipal(sess.Claims.Account, sess.Claims.UserName); u != nil {
+			base = snap.Policies(u)
+		} else {
+			base = &authz.Policies{}
+		}
+	default:
+		base = snap.Policies(sess.Principal)
+	}
+	pol := *base
+	pol.Session = sess.session
+	if sess.bad != nil {
+		pol.Session = policy.NewSet() // a session policy that no longer compiles allows nothing
+	}
+	return &pol
+}
+
+// Context adds the condition keys a session carries: aws:TokenIssueTime,
+// aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge, aws:SourceIdentity.
+func (sess *Session) Context(ctx authz.Context, now time.Time) {
+	c := sess.Claims
+	ctx.Set("aws:TokenIssueTime", c.Issued.UTC().Format(time.RFC3339))
+	if c.MFA {
+		ctx.Set("aws:MultiFactorAuthPresent", "true")
+		if c.MFAAuthTime != nil {
+			ctx.Set("aws:MultiFactorAuthAge", fmt.Sprint(int64(now.Sub(*c.MFAAuthTime).Seconds())))
+		}
+	} else {
+		ctx.Set("aws:MultiFactorAuthPresent", "false")
+	}
+	if c.SourceIdentity != "" {
+		ctx.Set("aws:SourceIdentity", c.SourceIdentity)
+	}
+}
