@@ -2,8 +2,6 @@ package iam
 
 import (
 	"fmt"
-	"net/url"
-	"strings"
 	"unicode"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -32,12 +30,6 @@ func policySize(doc string) int {
 		}
 	}
 	return n
-}
-
-// encodeDocument renders a policy document as IAM returns it: URL-encoded
-// (RFC 3986, spaces as %20).
-func encodeDocument(doc string) string {
-	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
 }
 
 // inlineSizeError is IAM's message for an inline policy aggregate over quota.

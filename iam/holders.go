@@ -112,7 +112,7 @@ func holderOperations[T any, PT interface {
 			for _, ip := range *inline {
 				if lower(ip.Name) == lower(name) {
 					return map[string]any{h.param: c.Params.String(h.param), "PolicyName": ip.Name,
-						"PolicyDocument": encodeDocument(ip.Document)}, nil
+						"PolicyDocument": ip.Document}, nil
 				}
 			}
 			return nil, awserr.New("NoSuchEntity", "The "+h.noun+" policy with name "+name+" cannot be found.")

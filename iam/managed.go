@@ -266,7 +266,7 @@ func createPolicyVersion(s *Service, c *Call) (any, error) {
 }
 
 func versionOutput(v PolicyVersion) map[string]any {
-	return map[string]any{"Document": encodeDocument(v.Document), "VersionId": v.VersionId,
+	return map[string]any{"Document": v.Document, "VersionId": v.VersionId,
 		"IsDefaultVersion": v.IsDefaultVersion, "CreateDate": v.CreateDate}
 }
 

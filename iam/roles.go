@@ -52,7 +52,7 @@ func newRoleResource(s *Service, c *Call) string {
 func roleOutput(r *Role, full bool) map[string]any {
 	out := map[string]any{
 		"Path": r.Path, "RoleName": r.RoleName, "RoleId": r.RoleId, "Arn": r.Arn, "CreateDate": r.CreateDate,
-		"AssumeRolePolicyDocument": encodeDocument(r.AssumeRolePolicyDocument), "MaxSessionDuration": r.MaxSessionDuration,
+		"AssumeRolePolicyDocument": r.AssumeRolePolicyDocument, "MaxSessionDuration": r.MaxSessionDuration,
 	}
 	if r.Description != "" {
 		out["Description"] = r.Description
