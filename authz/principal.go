@@ -27,12 +27,16 @@ const (
 	Root          PrincipalType = "root"
 	Service       PrincipalType = "service"
 	Anonymous     PrincipalType = "anonymous"
+	// IdentityProvider is a caller authenticated by an OIDC or SAML identity
+	// provider, asking to assume a role (AssumeRoleWithWebIdentity,
+	// AssumeRoleWithSAML); trust policies name it as {"Federated": ARN}.
+	IdentityProvider PrincipalType = "identity_provider"
 )
 
 // Valid reports whether t is one of the known principal types.
 func (t PrincipalType) Valid() bool {
 	switch t {
-	case User, AssumedRole, FederatedUser, Root, Service, Anonymous:
+	case User, AssumedRole, FederatedUser, Root, Service, Anonymous, IdentityProvider:
 		return true
 	}
 	return false
@@ -49,6 +53,7 @@ type Principal struct {
 	ID          string // unique id: AIDA… for users, the role's AROA… for role sessions
 	Tags        map[string]string
 	Service     string // for service principals, e.g. "cloudtrail.amazonaws.com"
+	Provider    string // for identity-provider callers: the OIDC or SAML provider's ARN (or a name such as "accounts.google.com")
 	// ServiceLinkedRole marks sessions of service-linked roles, which SCPs
 	// and RCPs do not restrict.
 	ServiceLinkedRole bool
@@ -129,13 +134,16 @@ func (p *Principal) derive() *principalKeys {
 		c.Service = p.Service
 		isService = "true"
 		set("aws:principalservicename", p.Service)
+	case IdentityProvider:
+		c.Federated = p.Provider
+		set("aws:federatedprovider", p.Provider)
 	case Anonymous:
 		c.Anonymous = true
 		set("aws:userid", "anonymous")
 		set("aws:principalaccount", "anonymous")
 		set("aws:principaltype", "Anonymous")
 	}
-	if p.Type != Anonymous && p.Type != Service {
+	if p.Type != Anonymous && p.Type != Service && p.Type != IdentityProvider {
 		set("aws:principalaccount", p.Account)
 	}
 	set("aws:principalisawsservice", isService)
@@ -146,9 +154,10 @@ func (p *Principal) derive() *principalKeys {
 }
 
 // isAWSPrincipal reports whether the principal is an authenticated identity
-// of some account (as opposed to an AWS service or an anonymous caller).
+// of some account (as opposed to an AWS service, an identity provider's user
+// or an anonymous caller).
 func (p *Principal) isAWSPrincipal() bool {
-	return p.Type != Service && p.Type != Anonymous
+	return p.Type != Service && p.Type != Anonymous && p.Type != IdentityProvider
 }
 
 func lastPathPart(s string) string {

@@ -76,6 +76,7 @@ type rawRequest struct {
 		ID                string            `json:"id"`
 		Tags              map[string]string `json:"tags"`
 		Service           string            `json:"service"`
+		Provider          string            `json:"provider"`
 		ServiceLinkedRole bool              `json:"service_linked_role"`
 	} `json:"principal"`
 	Action   string `json:"action"`
@@ -275,14 +276,15 @@ func (rr *rawRequest) request() (*authz.Request, error) {
 	rp := &rr.Principal
 	t := authz.PrincipalType(rp.Type)
 	if !t.Valid() {
-		return nil, fmt.Errorf("principal.type %q is not one of iam_user, assumed_role_session, federated_user_session, root, service, anonymous", rp.Type)
+		return nil, fmt.Errorf("principal.type %q is not one of iam_user, assumed_role_session, federated_user_session, root, service, anonymous, identity_provider", rp.Type)
 	}
 	if rr.Action == "" || !strings.Contains(rr.Action, ":") {
 		return nil, fmt.Errorf(`action %q must be "service:Name"`, rr.Action)
 	}
 	p := &authz.Principal{
 		Type: t, ARN: rp.ARN, Account: rp.Account, RoleARN: rp.RoleARN, SessionName: rp.SessionName,
-		Username: rp.Username, ID: rp.ID, Tags: rp.Tags, Service: rp.Service, ServiceLinkedRole: rp.ServiceLinkedRole,
+		Username: rp.Username, ID: rp.ID, Tags: rp.Tags, Service: rp.Service, Provider: rp.Provider,
+		ServiceLinkedRole: rp.ServiceLinkedRole,
 	}
 	if p.Account == "" {
 		p.Account = accountOf(p.ARN)
