@@ -115,10 +115,13 @@ func (s *Service) seed(d *MFADevice) ([]byte, error) {
 	return base32.StdEncoding.DecodeString(b32)
 }
 
-// otpauthURI is the key URI authenticator apps read from the QR code.
-func otpauthURI(label, b32 string) string {
+// otpauthURI is the key URI authenticator apps read from the QR code, as
+// AWS builds it: otpauth://totp/NAME@ACCOUNT?secret=SEED, where ACCOUNT is
+// the account alias when there is one, else the account id; Gatehouse adds
+// the issuer.
+func otpauthURI(device, account, b32 string) string {
 	v := url.Values{"secret": {b32}, "issuer": {mfaQRIssuer}}
-	return "otpauth://totp/" + url.PathEscape(mfaQRIssuer+":"+label) + "?" + v.Encode()
+	return "otpauth://totp/" + url.PathEscape(device+"@"+account) + "?" + v.Encode()
 }
 
 // qrPNG renders text as a QR code PNG.
@@ -208,7 +211,18 @@ func createVirtualMFADevice(s *Service, c *Call) (any, error) {
 	d := &MFADevice{Path: pathOrRoot(c.Params), Name: name, CreateDate: c.Now, Tags: tags}
 	d.SerialNumber = s.arn(c.Account, "mfa", d.Path, name)
 	d.SeedSealed = s.sealer.Seal(b32, d.SerialNumber)
-	png, err := qrPNG(otpauthURI(name+"@"+c.Account, b32))
+	label := c.Account
+	err = s.store.View(c.Ctx, func(tx store.Tx) error {
+		aliases, err := accountAliases(c, tx)
+		if len(aliases) > 0 {
+			label = aliases[0]
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	png, err := qrPNG(otpauthURI(name, label, b32))
 	if err != nil {
 		return nil, err
 	}
