@@ -276,4 +276,3 @@ func mustUser(t *testing.T, c *iamsdk.Client, name string) {
 		t.Fatal(err)
 	}
 }
-
