@@ -155,21 +155,27 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		svc = s.stsModel
 	}
 	res, err := s.verifier.Verify(r, body)
-	if err != nil {
+	unsigned := err != nil && sigv4.IsMissingAuthentication(err) && svc == s.stsModel && sts.Unsigned(vals.Get("Action"))
+	if err != nil && !unsigned {
 		query.WriteError(w, svc, err, requestID)
 		return
 	}
-	id, _ := res.Credential.Principal.(*identity)
 	req, aerr := query.DecodeValues(svc, vals)
 	if aerr != nil {
 		query.WriteError(w, svc, aerr, requestID)
 		return
 	}
 	now := s.now()
-	call := &iam.Call{Ctx: r.Context(), Account: id.principal.Account, Caller: id.principal, Params: req.Params,
-		Now: now.UTC().Truncate(time.Second), Context: requestContext(r, res, now)}
-	if id.session != nil {
-		id.session.Context(call.Context, now)
+	call := &iam.Call{Ctx: r.Context(), Params: req.Params, Now: now.UTC().Truncate(time.Second),
+		Context: requestContext(r, res, now)}
+	id, _ := res.Credential.Principal.(*identity)
+	if id != nil {
+		call.Account, call.Caller = id.principal.Account, id.principal
+		if id.session != nil {
+			id.session.Context(call.Context, now)
+		}
+	} else {
+		id = &identity{}
 	}
 	var result any
 	if svc == s.stsModel {

@@ -25,6 +25,8 @@ func (s *Service) Handle(op string, c *iam.Call, sess *Session) (any, error) {
 		return s.getAccessKeyInfo(c)
 	case "AssumeRole":
 		return s.assumeRole(c, sess)
+	case "AssumeRoleWithWebIdentity":
+		return s.assumeRoleWithWebIdentity(c)
 	case "GetSessionToken":
 		return s.getSessionToken(c, sess)
 	case "GetFederationToken":

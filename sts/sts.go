@@ -11,6 +11,7 @@ package sts
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -26,9 +27,11 @@ type Service struct {
 	iam       *iam.Service
 	ring      *KeyRing
 	partition string
-	sessions  sync.Map // token → *Session, bounded by sessionCount
+	sessions  sync.Map // token → *Session, bounded by maxCachedSessions
 	count     int64
 	mu        sync.Mutex
+	http      *http.Client
+	jwks      keySets
 }
 
 // New builds the STS over the IAM service and a key ring.
@@ -185,5 +188,8 @@ func (sess *Session) Context(ctx authz.Context, now time.Time) {
 	}
 	if c.SourceIdentity != "" {
 		ctx.Set("aws:SourceIdentity", c.SourceIdentity)
+	}
+	if c.Provider != "" {
+		ctx.Set("aws:FederatedProvider", c.Provider)
 	}
 }

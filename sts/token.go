@@ -38,6 +38,9 @@ type Claims struct {
 	PolicyARNs []string          `json:"pa,omitempty"`
 	Tags       map[string]string `json:"tg,omitempty"`
 	Transitive []string          `json:"tt,omitempty"`
+	// Provider is the identity provider of web-identity and SAML sessions
+	// (aws:FederatedProvider).
+	Provider string `json:"pv,omitempty"`
 	// SourceIdentity persists through role chains.
 	SourceIdentity string     `json:"si,omitempty"`
 	MFA            bool       `json:"m,omitempty"`

@@ -32,6 +32,7 @@ const (
 type Server struct {
 	URL     string
 	IAM     *iam.Service
+	STS     *sts.Service
 	handler http.Handler
 }
 
@@ -61,7 +62,8 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{IAM: svc, STS: sts.New(svc, ring, "aws")})
+	stsSvc := sts.New(svc, ring, "aws")
+	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func Start(t testing.TB) *Server {
 		hs.Close()
 		st.Close()
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc, handler: srv}
+	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc, STS: stsSvc, handler: srv}
 }
 
 // Config returns an SDK configuration signing with the given keys.
