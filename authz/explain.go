@@ -64,6 +64,10 @@ type Explanation struct {
 	// explicit deny in a service control policy", or for an allow "allowed by
 	// an identity-based policy".
 	Reason string
+	// Detail, for SCP and RCP denials, names the organization level that
+	// did not allow: "no service control policy at OU ou-… allows
+	// iam:CreateUser".
+	Detail string
 	// Statements are every statement that applied, with their policy.
 	Statements []MatchedStatement
 	// MissingKeys are context keys that conditions tested but the request
@@ -125,6 +129,7 @@ func (ex *Explanation) finish(d Decision, r *Request) {
 	}
 	ex.MissingKeys = append([]string(nil), ex.trace.MissingKeys...)
 	ex.Reason = ex.reason(r.Action)
+	ex.Detail = ex.detail(r.Action)
 }
 
 func (ex *Explanation) reason(action string) string {
@@ -141,12 +146,24 @@ func (ex *Explanation) reason(action string) string {
 	b.WriteString(" allows the ")
 	b.WriteString(action)
 	b.WriteString(" action")
-	if ex.Level != "" {
-		b.WriteString(" (no policy attached to ")
-		b.WriteString(ex.Level)
-		b.WriteString(" allows it)")
-	}
 	return b.String()
+}
+
+// detail says the same as reason, naming the organization level that did not
+// allow: "no service control policy at OU ou-ab12-11111111 allows
+// iam:CreateUser".
+func (ex *Explanation) detail(action string) string {
+	if ex.Level == "" || ex.Decision != ImplicitDeny {
+		return ""
+	}
+	kind := "account"
+	switch {
+	case strings.HasPrefix(ex.Level, "r-"):
+		kind = "root"
+	case strings.HasPrefix(ex.Level, "ou-"):
+		kind = "OU"
+	}
+	return "no " + ex.DecidedBy.Text() + " at " + kind + " " + ex.Level + " allows " + action
 }
 
 func article(s string) string {

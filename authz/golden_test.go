@@ -59,7 +59,7 @@ func TestGolden(t *testing.T) {
 					t.Fatalf("decision %s, want %s (%s)\n%s", res.Decision, c.Decision, c.Cite, out)
 				}
 				for _, want := range c.ExplainContains {
-					if !strings.Contains(res.Reason, want) && !strings.Contains(res.Level, want) {
+					if !strings.Contains(res.Reason, want) && !strings.Contains(res.Detail, want) {
 						t.Errorf("explanation %q does not contain %q", res.Reason, want)
 					}
 				}

@@ -10,6 +10,7 @@ import (
 type Result struct {
 	Decision    string      `json:"decision"`
 	Reason      string      `json:"reason"`
+	Detail      string      `json:"detail,omitempty"`
 	Message     string      `json:"message,omitempty"`
 	DecidedBy   string      `json:"decided_by"`
 	Level       string      `json:"level,omitempty"`
@@ -41,7 +42,7 @@ func (d *Document) Evaluate() []Result {
 		var ex authz.Explanation
 		dec := authz.Evaluate(d.PoliciesFor(r), r, &ex)
 		res := Result{
-			Decision: dec.String(), Reason: ex.Reason, DecidedBy: ex.DecidedBy.String(), Level: ex.Level,
+			Decision: dec.String(), Reason: ex.Reason, Detail: ex.Detail, DecidedBy: ex.DecidedBy.String(), Level: ex.Level,
 			Statements: make([]Statement, 0, len(ex.Statements)), MissingKeys: ex.MissingKeys,
 		}
 		if res.MissingKeys == nil {
