@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/authz"
@@ -30,6 +31,7 @@ type Service struct {
 	quotas    Quotas
 	now       func() time.Time
 	snap      *Snapshot
+	guard     atomic.Pointer[guardHolder]
 }
 
 // New opens the IAM service over a store and loads its snapshot.

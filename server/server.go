@@ -98,12 +98,16 @@ func (s *Server) lookup(_ context.Context, akid, token string) (sigv4.Credential
 	return sigv4.Credential{AccessKeyID: akid, SecretAccessKey: c.Secret, Principal: &identity{principal: c.Principal}}, nil
 }
 
-// policies returns what applies to a caller's requests.
+// policies returns what applies to a caller's requests on resources of its
+// own account, organization guardrails included.
 func (s *Server) policies(id *identity) *authz.Policies {
+	var pol *authz.Policies
 	if id.session != nil {
-		return s.sts.Policies(id.session)
+		pol = s.sts.Policies(id.session)
+	} else {
+		pol = s.iam.Snapshot().Policies(id.principal)
 	}
-	return s.iam.Snapshot().Policies(id.principal)
+	return s.iam.Guard(pol, id.principal, "")
 }
 
 // maxBody bounds request bodies (IAM's largest documents are 131,072

@@ -67,6 +67,7 @@ func (s *Service) authorize(c *iam.Call, sess *Session, action, resource, resAcc
 		pol = *s.iam.Snapshot().Policies(c.Caller)
 	}
 	pol.Resource = resourcePolicy
+	pol = *s.iam.Guard(&pol, c.Caller, resAccount)
 	req := &authz.Request{Principal: c.Caller, Action: action, Resource: resource, ResourceAccount: resAccount, Context: c.Context}
 	var ex authz.Explanation
 	if authz.Evaluate(&pol, req, &ex) == authz.Allow {

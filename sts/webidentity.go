@@ -243,7 +243,7 @@ func (s *Service) assumeRoleWithWebIdentity(c *iam.Call) (any, error) {
 	}
 	req := &authz.Request{Principal: caller, Action: "sts:AssumeRoleWithWebIdentity", Resource: roleARN,
 		ResourceAccount: a.Account, Context: c.Context}
-	if authz.Evaluate(&authz.Policies{Resource: policy.NewSet(trust)}, req, nil) != authz.Allow {
+	if authz.Evaluate(s.iam.Guard(&authz.Policies{Resource: policy.NewSet(trust)}, caller, a.Account), req, nil) != authz.Allow {
 		return nil, awserr.New("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity")
 	}
 	docs, arns, err := s.sessionPolicies(c)
