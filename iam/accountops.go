@@ -123,6 +123,7 @@ func getAccountSummary(s *Service, c *Call) (any, error) {
 		"PolicyVersionsInUseQuota": policyVersionsInUseQuota,
 		// The root user has neither a password nor MFA in Gatehouse.
 		"AccountMFAEnabled": 0, "AccountPasswordPresent": 0, "AccountSigningCertificatesPresent": 0,
+		"MFADevicesInUse": 0, "PolicyVersionsInUse": 0, "AccountAccessKeysPresent": 0,
 	}
 	err := s.store.View(c.Ctx, func(tx store.Tx) error {
 		counts := []struct {
