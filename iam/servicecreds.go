@@ -189,6 +189,9 @@ func listServiceCreds(s *Service, c *Call) (any, error) {
 		return nil, notSupportedService(service)
 	}
 	all, _ := c.Params.Bool("AllUsers")
+	if all && c.Params.String("UserName") != "" {
+		return nil, awserr.New("InvalidInput", "UserName cannot be specified together with AllUsers.")
+	}
 	name := ""
 	if !all {
 		var err error

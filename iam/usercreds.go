@@ -68,11 +68,11 @@ func readOwned[T any](c *Call, tx store.Tx, kind, id string, o credOwner, missin
 	return v, nil
 }
 
-// UserCredentialsConflict reports the DeleteConflict DeleteUser must return
+// userCredentialsConflict reports the DeleteConflict DeleteUser must return
 // while a user still has signing certificates, SSH public keys or
 // service-specific credentials (nil when it has none). It reads in tx, the
 // transaction DeleteUser deletes the user in.
-func (s *Service) UserCredentialsConflict(c *Call, tx store.Tx, u *User) error {
+func (s *Service) userCredentialsConflict(c *Call, tx store.Tx, u *User) error {
 	checks := []struct{ kind, msg string }{
 		{kindSigningCert, "Cannot delete entity, must delete signing certificates first."},
 		{kindSSHKey, "Cannot delete entity, must delete SSH public keys first."},

@@ -476,6 +476,8 @@ func TestServiceSpecificCredentials(t *testing.T) {
 	}
 	_, err = root.ListServiceSpecificCredentials(ctx, &iamsdk.ListServiceSpecificCredentialsInput{UserName: aws.String("carol"), ServiceName: aws.String("nope")})
 	wantCode(t, "list unsupported service", err, "NotSupportedService", "")
+	_, err = root.ListServiceSpecificCredentials(ctx, &iamsdk.ListServiceSpecificCredentialsInput{UserName: aws.String("carol"), AllUsers: aws.Bool(true)})
+	wantCode(t, "list a user's and everyone's", err, "InvalidInput", "")
 
 	must(root.UpdateServiceSpecificCredential(ctx, &iamsdk.UpdateServiceSpecificCredentialInput{UserName: aws.String("carol"),
 		ServiceSpecificCredentialId: git.ServiceSpecificCredentialId, Status: types.StatusTypeInactive}))

@@ -22,7 +22,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 )
 
-func errCode(err error) string {
+func awsErrCode(err error) string {
 	if e := awserr.As(err); e != nil {
 		return e.Code
 	}
@@ -47,7 +47,7 @@ func TestOIDCName(t *testing.T) {
 		{"https://token.example.com/%zz", "", "InvalidInput"},
 	} {
 		name, err := oidcName(tc.url)
-		if name != tc.name || errCode(err) != tc.code {
+		if name != tc.name || awsErrCode(err) != tc.code {
 			t.Errorf("oidcName(%q) = %q, %v; want %q, %s", tc.url, name, err, tc.name, tc.code)
 		}
 	}
@@ -82,7 +82,7 @@ func TestParseSSHPublicKey(t *testing.T) {
 		{"empty", "", "UnrecognizedPublicKeyEncoding"},
 	} {
 		k, err := parseSSHPublicKey(tc.body)
-		if errCode(err) != tc.code {
+		if awsErrCode(err) != tc.code {
 			t.Errorf("%s: %v, want %s", tc.name, err, tc.code)
 		}
 		if err == nil && !k.Equal(&key.PublicKey) {
@@ -209,7 +209,7 @@ func TestUserCredentialsConflict(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if e := awserr.As(s.UserCredentialsConflict(&Call{Ctx: ctx, Account: account}, tx, u)); e != nil {
+			if e := awserr.As(s.userCredentialsConflict(&Call{Ctx: ctx, Account: account}, tx, u)); e != nil {
 				msg = e.Message
 			}
 			return nil
@@ -247,6 +247,47 @@ func TestUserCredentialsConflict(t *testing.T) {
 		call(step.del, protocol.Params{"UserName": "ann", step.idParam: out[step.idParam].(string)})
 		if msg := conflict(); msg != "" {
 			t.Fatalf("after deleting: %s", msg)
+		}
+	}
+}
+
+// TestServiceCredentialExpiry checks that an API key reports Expired once
+// its CredentialAgeDays have passed.
+func TestServiceCredentialExpiry(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sealer, _ := NewSealer(make([]byte, 32))
+	s, err := New(ctx, Config{Store: st, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	call := func(op string, now time.Time, p protocol.Params) map[string]any {
+		t.Helper()
+		c := &Call{Ctx: ctx, Account: "111122223333", Params: p, Now: now, Context: authz.Context{}}
+		out, err := operations[op].Handle(s, c)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		m, _ := out.(map[string]any)
+		return m
+	}
+	call("CreateUser", start, protocol.Params{"UserName": "kim"})
+	call("CreateServiceSpecificCredential", start, protocol.Params{"UserName": "kim", "ServiceName": "bedrock.amazonaws.com", "CredentialAgeDays": int64(1)})
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{start.Add(23 * time.Hour), "Active"},
+		{start.Add(24 * time.Hour), "Expired"},
+	} {
+		l := call("ListServiceSpecificCredentials", tc.at, protocol.Params{"UserName": "kim"})["ServiceSpecificCredentials"].([]map[string]any)
+		if len(l) != 1 || l[0]["Status"] != tc.want {
+			t.Fatalf("at %s: %+v, want %s", tc.at, l, tc.want)
 		}
 	}
 }
