@@ -236,7 +236,10 @@ func deleteRole(s *Service, c *Call) (any, error) {
 		if err != nil {
 			return err
 		}
-		if len(r.Inline) > 0 || len(r.Attached) > 0 {
+		switch {
+		case len(r.Inline) > 0:
+			return awserr.New("DeleteConflict", "Cannot delete entity, must delete policies first.")
+		case len(r.Attached) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must detach all policies first.")
 		}
 		if n, err := s.profilesWithRole(c, tx, r.RoleName); err != nil {

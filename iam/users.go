@@ -252,8 +252,10 @@ func deleteUser(s *Service, c *Call) (any, error) {
 		switch {
 		case len(keys) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must delete access keys first.")
-		case len(u.Inline) > 0 || len(u.Attached) > 0:
+		case len(u.Inline) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must delete policies first.")
+		case len(u.Attached) > 0:
+			return awserr.New("DeleteConflict", "Cannot delete entity, must detach all policies first.")
 		case len(u.Groups) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must remove users from group first.")
 		}
