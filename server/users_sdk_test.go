@@ -1,0 +1,405 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/gatehouse-iam/gatehouse/internal/testserver"
+)
+
+// coreAllow is an identity policy document that allows actions on every
+// resource.
+func coreAllow(actions ...string) string {
+	doc, _ := json.Marshal(map[string]any{"Version": "2012-10-17",
+		"Statement": []map[string]any{{"Effect": "Allow", "Action": actions, "Resource": "*"}}})
+	return string(doc)
+}
+
+// coreKeyClient creates an access key for an existing user and returns an
+// IAM client signing with it.
+func coreKeyClient(t *testing.T, ts *testserver.Server, user string) *iamsdk.Client {
+	t.Helper()
+	key, err := ts.IAMClient().CreateAccessKey(context.Background(), &iamsdk.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iamsdk.NewFromConfig(ts.Config(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey))
+}
+
+// coreDecoded fails unless a policy document returned by the SDK (which
+// does not URL-decode IAM's percent-encoded documents) decodes to want.
+func coreDecoded(t *testing.T, what string, got *string, want string) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("%s: no document", what)
+	}
+	dec, err := url.QueryUnescape(*got)
+	if err != nil || dec != want {
+		t.Fatalf("%s: document %q decodes to %q (%v), want %q", what, *got, dec, err, want)
+	}
+}
+
+// corePages drives a Marker/MaxItems list operation to its end. fetch
+// returns one page's item names, IsTruncated and Marker. It fails on a page
+// longer than max, a truncated page without a marker, or too many pages, and
+// returns every page.
+func corePages(t *testing.T, what string, max int, fetch func(marker *string) ([]string, bool, *string, error)) [][]string {
+	t.Helper()
+	var pages [][]string
+	var marker *string
+	for {
+		items, truncated, next, err := fetch(marker)
+		if err != nil {
+			t.Fatalf("%s: page %d: %v", what, len(pages)+1, err)
+		}
+		if len(items) > max {
+			t.Fatalf("%s: page %d has %d items, MaxItems %d", what, len(pages)+1, len(items), max)
+		}
+		pages = append(pages, items)
+		if !truncated {
+			return pages
+		}
+		if next == nil || *next == "" || len(pages) > 100 {
+			t.Fatalf("%s: truncated page %d without a usable marker", what, len(pages))
+		}
+		marker = next
+	}
+}
+
+// coreFlatten joins pages into one list.
+func coreFlatten(pages [][]string) []string {
+	var out []string
+	for _, p := range pages {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// coreWantPages fails unless pages hold exactly want, in order, in
+// ceil(len(want)/max) pages.
+func coreWantPages(t *testing.T, what string, pages [][]string, max int, want []string) {
+	t.Helper()
+	if got := coreFlatten(pages); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: listed %v, want %v", what, got, want)
+	}
+	if n := (len(want) + max - 1) / max; len(pages) != n && !(n == 0 && len(pages) == 1) {
+		t.Fatalf("%s: %d pages, want %d", what, len(pages), n)
+	}
+}
+
+func TestUsersLifecycle(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	acct := testserver.Account
+
+	out, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice"), Path: aws.String("/eng/"),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := out.User
+	if *u.Arn != "arn:aws:iam::"+acct+":user/eng/alice" || *u.Path != "/eng/" || !strings.HasPrefix(*u.UserId, "AIDA") ||
+		u.CreateDate == nil || len(u.Tags) != 1 {
+		t.Fatalf("CreateUser: %+v", u)
+	}
+
+	errs := []struct {
+		name      string
+		call      func() error
+		code, msg string
+	}{
+		{"duplicate name, other case", func() error {
+			_, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("ALICE")})
+			return err
+		}, "EntityAlreadyExists", "User with name ALICE already exists."},
+		{"GetUser missing", func() error {
+			_, err := root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("nobody")})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"UpdateUser missing", func() error {
+			_, err := root.UpdateUser(ctx, &iamsdk.UpdateUserInput{UserName: aws.String("nobody"), NewUserName: aws.String("x")})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"DeleteUser missing", func() error {
+			_, err := root.DeleteUser(ctx, &iamsdk.DeleteUserInput{UserName: aws.String("nobody")})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"TagUser missing", func() error {
+			_, err := root.TagUser(ctx, &iamsdk.TagUserInput{UserName: aws.String("nobody"),
+				Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"UntagUser missing", func() error {
+			_, err := root.UntagUser(ctx, &iamsdk.UntagUserInput{UserName: aws.String("nobody"), TagKeys: []string{"k"}})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"ListUserTags missing", func() error {
+			_, err := root.ListUserTags(ctx, &iamsdk.ListUserTagsInput{UserName: aws.String("nobody")})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"reserved tag prefix", func() error {
+			_, err := root.TagUser(ctx, &iamsdk.TagUserInput{UserName: aws.String("alice"),
+				Tags: []types.Tag{{Key: aws.String("aws:team"), Value: aws.String("v")}}})
+			return err
+		}, "InvalidInput", ""},
+		{"duplicate tag keys", func() error {
+			_, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("dup"),
+				Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("1")}, {Key: aws.String("K"), Value: aws.String("2")}}})
+			return err
+		}, "InvalidInput", ""},
+		{"PutUserPermissionsBoundary missing user", func() error {
+			_, err := root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("nobody"),
+				PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+		{"PutUserPermissionsBoundary missing policy", func() error {
+			_, err := root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"),
+				PermissionsBoundary: aws.String("arn:aws:iam::" + acct + ":policy/none")})
+			return err
+		}, "NoSuchEntity", ""},
+		{"DeleteUserPermissionsBoundary missing user", func() error {
+			_, err := root.DeleteUserPermissionsBoundary(ctx, &iamsdk.DeleteUserPermissionsBoundaryInput{UserName: aws.String("nobody")})
+			return err
+		}, "NoSuchEntity", "The user with name nobody cannot be found."},
+	}
+	for _, e := range errs {
+		wantCode(t, e.name, e.call(), e.code, e.msg)
+	}
+	if _, err := root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("dup")}); apiCode(err) != "NoSuchEntity" {
+		t.Fatalf("a rejected CreateUser left a user: %v", err)
+	}
+
+	// Names are case-insensitive for lookups; the stored spelling is returned.
+	got, err := root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("Alice")})
+	if err != nil || *got.User.UserName != "alice" || *got.User.Arn != *u.Arn || len(got.User.Tags) != 1 {
+		t.Fatalf("GetUser Alice: %+v %v", got, err)
+	}
+
+	// Tags: add, replace (keys compare case-insensitively), remove, list in pages.
+	tags := []types.Tag{}
+	for i := range 5 {
+		tags = append(tags, types.Tag{Key: aws.String(fmt.Sprintf("k%d", i)), Value: aws.String("v")})
+	}
+	must(root.TagUser(ctx, &iamsdk.TagUserInput{UserName: aws.String("alice"), Tags: tags}))
+	must(root.TagUser(ctx, &iamsdk.TagUserInput{UserName: aws.String("alice"),
+		Tags: []types.Tag{{Key: aws.String("TEAM"), Value: aws.String("red")}}}))
+	must(root.UntagUser(ctx, &iamsdk.UntagUserInput{UserName: aws.String("alice"), TagKeys: []string{"k4", "absent"}}))
+	pages := corePages(t, "ListUserTags", 2, func(m *string) ([]string, bool, *string, error) {
+		o, err := root.ListUserTags(ctx, &iamsdk.ListUserTagsInput{UserName: aws.String("alice"), MaxItems: aws.Int32(2), Marker: m})
+		if err != nil {
+			return nil, false, nil, err
+		}
+		var names []string
+		for _, tg := range o.Tags {
+			names = append(names, *tg.Key+"="+*tg.Value)
+		}
+		return names, o.IsTruncated, o.Marker, nil
+	})
+	coreWantPages(t, "ListUserTags", pages, 2, []string{"TEAM=red", "k0=v", "k1=v", "k2=v", "k3=v"})
+	many := make([]types.Tag, 0, 50)
+	for i := range 50 {
+		many = append(many, types.Tag{Key: aws.String(fmt.Sprintf("x%d", i)), Value: aws.String("v")})
+	}
+	wantCode(t, "51 tags", must2(root.TagUser(ctx, &iamsdk.TagUserInput{UserName: aws.String("alice"), Tags: many})),
+		"LimitExceeded", "")
+
+	// Permissions boundary: set, replace, count usage, remove.
+	pol := must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("bound"),
+		PolicyDocument: aws.String(coreAllow("iam:*"))})).Policy
+	must(root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"),
+		PermissionsBoundary: pol.Arn}))
+	must(root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"),
+		PermissionsBoundary: pol.Arn}))
+	got = must(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")}))
+	if b := got.User.PermissionsBoundary; b == nil || *b.PermissionsBoundaryArn != *pol.Arn || b.PermissionsBoundaryType != "Policy" {
+		t.Fatalf("boundary: %+v", b)
+	}
+	if p := must(root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: pol.Arn})).Policy; *p.PermissionsBoundaryUsageCount != 1 || *p.AttachmentCount != 0 {
+		t.Fatalf("usage after boundary: %d %d", *p.PermissionsBoundaryUsageCount, *p.AttachmentCount)
+	}
+	wantCode(t, "delete boundary policy in use", must2(root.DeletePolicy(ctx, &iamsdk.DeletePolicyInput{PolicyArn: pol.Arn})),
+		"DeleteConflict", "Cannot delete a policy attached to entities.")
+	must(root.DeleteUserPermissionsBoundary(ctx, &iamsdk.DeleteUserPermissionsBoundaryInput{UserName: aws.String("alice")}))
+	got = must(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")}))
+	if got.User.PermissionsBoundary != nil {
+		t.Fatalf("boundary after delete: %+v", got.User.PermissionsBoundary)
+	}
+	if p := must(root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: pol.Arn})).Policy; *p.PermissionsBoundaryUsageCount != 0 {
+		t.Fatalf("usage after boundary removed: %d", *p.PermissionsBoundaryUsageCount)
+	}
+}
+
+// must2 returns the error of a call whose result is not needed.
+func must2[T any](_ T, err error) error { return err }
+
+func TestListUsersPagesAndPathPrefix(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	var want, eng []string
+	for i := range 7 {
+		name, path := fmt.Sprintf("user%02d", i), "/"
+		if i%2 == 0 {
+			path = "/eng/"
+			eng = append(eng, name)
+		}
+		must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(name), Path: aws.String(path)}))
+		want = append(want, name)
+	}
+	cases := []struct {
+		prefix string
+		max    int
+		want   []string
+	}{
+		{"", 3, want},
+		{"", 1, want},
+		{"", 100, want},
+		{"/eng/", 2, eng},
+		{"/none/", 2, nil},
+	}
+	for _, c := range cases {
+		what := fmt.Sprintf("ListUsers prefix %q max %d", c.prefix, c.max)
+		pages := corePages(t, what, c.max, func(m *string) ([]string, bool, *string, error) {
+			in := &iamsdk.ListUsersInput{MaxItems: aws.Int32(int32(c.max)), Marker: m}
+			if c.prefix != "" {
+				in.PathPrefix = aws.String(c.prefix)
+			}
+			o, err := root.ListUsers(ctx, in)
+			if err != nil {
+				return nil, false, nil, err
+			}
+			var names []string
+			for _, u := range o.Users {
+				if u.Tags != nil || u.PermissionsBoundary != nil {
+					t.Fatalf("%s: listing returned tags or boundary", what)
+				}
+				names = append(names, *u.UserName)
+			}
+			return names, o.IsTruncated, o.Marker, nil
+		})
+		coreWantPages(t, what, pages, c.max, c.want)
+	}
+	wantCode(t, "bad marker", must2(root.ListUsers(ctx, &iamsdk.ListUsersInput{Marker: aws.String("!!not-a-marker!!")})),
+		"InvalidInput", "")
+}
+
+func TestUpdateUserRenameKeepsReferences(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	acct := testserver.Account
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}))
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("bob")}))
+	must(root.CreateGroup(ctx, &iamsdk.CreateGroupInput{GroupName: aws.String("devs")}))
+	must(root.AddUserToGroup(ctx, &iamsdk.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("alice")}))
+	must(root.PutGroupPolicy(ctx, &iamsdk.PutGroupPolicyInput{GroupName: aws.String("devs"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(coreAllow("iam:GetUser", "iam:ListGroupsForUser"))}))
+	alice := coreKeyClient(t, ts, "alice")
+	before := must(alice.GetUser(ctx, &iamsdk.GetUserInput{})).User
+
+	wantCode(t, "rename onto another user", must2(root.UpdateUser(ctx, &iamsdk.UpdateUserInput{UserName: aws.String("alice"),
+		NewUserName: aws.String("BOB")})), "EntityAlreadyExists", "User with name BOB already exists.")
+	if _, err := root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatalf("failed rename lost the user: %v", err)
+	}
+
+	must(root.UpdateUser(ctx, &iamsdk.UpdateUserInput{UserName: aws.String("alice"), NewUserName: aws.String("alicia"),
+		NewPath: aws.String("/ops/")}))
+	wantCode(t, "old name", must2(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")})),
+		"NoSuchEntity", "The user with name alice cannot be found.")
+	u := must(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alicia")})).User
+	if *u.Arn != "arn:aws:iam::"+acct+":user/ops/alicia" || *u.Path != "/ops/" || *u.UserId != *before.UserId {
+		t.Fatalf("renamed user: %+v", u)
+	}
+	keys := must(root.ListAccessKeys(ctx, &iamsdk.ListAccessKeysInput{UserName: aws.String("alicia")})).AccessKeyMetadata
+	if len(keys) != 1 || *keys[0].UserName != "alicia" {
+		t.Fatalf("keys after rename: %+v", keys)
+	}
+	groups := must(root.ListGroupsForUser(ctx, &iamsdk.ListGroupsForUserInput{UserName: aws.String("alicia")})).Groups
+	if len(groups) != 1 || *groups[0].GroupName != "devs" {
+		t.Fatalf("groups after rename: %+v", groups)
+	}
+	members := must(root.GetGroup(ctx, &iamsdk.GetGroupInput{GroupName: aws.String("devs")})).Users
+	if len(members) != 1 || *members[0].UserName != "alicia" || *members[0].Arn != *u.Arn {
+		t.Fatalf("group members after rename: %+v", members)
+	}
+	// The old key still signs, now as alicia, with the group's policy.
+	me := must(alice.GetUser(ctx, &iamsdk.GetUserInput{})).User
+	if *me.UserName != "alicia" || *me.Arn != *u.Arn {
+		t.Fatalf("caller after rename: %+v", me)
+	}
+	must(alice.ListGroupsForUser(ctx, &iamsdk.ListGroupsForUserInput{UserName: aws.String("alicia")}))
+
+	// A change of case only, and a path change only.
+	must(root.UpdateUser(ctx, &iamsdk.UpdateUserInput{UserName: aws.String("alicia"), NewUserName: aws.String("Alicia")}))
+	must(root.UpdateUser(ctx, &iamsdk.UpdateUserInput{UserName: aws.String("alicia"), NewPath: aws.String("/")}))
+	u = must(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("ALICIA")})).User
+	if *u.UserName != "Alicia" || *u.Arn != "arn:aws:iam::"+acct+":user/Alicia" {
+		t.Fatalf("after case rename: %+v", u)
+	}
+	if k := must(root.ListAccessKeys(ctx, &iamsdk.ListAccessKeysInput{UserName: aws.String("Alicia")})).AccessKeyMetadata; len(k) != 1 {
+		t.Fatalf("keys after case rename: %+v", k)
+	}
+}
+
+func TestDeleteUserConflicts(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}))
+	must(root.CreateGroup(ctx, &iamsdk.CreateGroupInput{GroupName: aws.String("devs")}))
+	key := must(root.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("alice")})).AccessKey
+	pol := must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(coreAllow("iam:GetUser"))})).Policy
+
+	steps := []struct {
+		name  string
+		setup func()
+		undo  func()
+		msg   string
+	}{
+		{"access key", func() {}, func() {
+			must(root.DeleteAccessKey(ctx, &iamsdk.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: key.AccessKeyId}))
+		}, "Cannot delete entity, must delete access keys first."},
+		{"inline policy", func() {
+			must(root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("inline"),
+				PolicyDocument: aws.String(coreAllow("iam:GetUser"))}))
+		}, func() {
+			must(root.DeleteUserPolicy(ctx, &iamsdk.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("inline")}))
+		}, "Cannot delete entity, must delete policies first."},
+		{"attached policy", func() {
+			must(root.AttachUserPolicy(ctx, &iamsdk.AttachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: pol.Arn}))
+		}, func() {
+			must(root.DetachUserPolicy(ctx, &iamsdk.DetachUserPolicyInput{UserName: aws.String("alice"), PolicyArn: pol.Arn}))
+		}, "Cannot delete entity, must detach all policies first."},
+		{"group membership", func() {
+			must(root.AddUserToGroup(ctx, &iamsdk.AddUserToGroupInput{UserName: aws.String("alice"), GroupName: aws.String("devs")}))
+		}, func() {
+			must(root.RemoveUserFromGroup(ctx, &iamsdk.RemoveUserFromGroupInput{UserName: aws.String("alice"), GroupName: aws.String("devs")}))
+		}, "Cannot delete entity, must remove users from group first."},
+	}
+	for _, s := range steps {
+		s.setup()
+		wantCode(t, "delete user with "+s.name, must2(root.DeleteUser(ctx, &iamsdk.DeleteUserInput{UserName: aws.String("alice")})),
+			"DeleteConflict", s.msg)
+		s.undo()
+	}
+	must(root.DeleteUser(ctx, &iamsdk.DeleteUserInput{UserName: aws.String("ALICE")}))
+	wantCode(t, "deleted user", must2(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")})),
+		"NoSuchEntity", "The user with name alice cannot be found.")
+	// The name is free again.
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}))
+	if g := must(root.ListGroupsForUser(ctx, &iamsdk.ListGroupsForUserInput{UserName: aws.String("alice")})).Groups; len(g) != 0 {
+		t.Fatalf("recreated user inherited groups: %+v", g)
+	}
+}
