@@ -5,6 +5,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -21,6 +22,8 @@ import (
 	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/orgs"
+	"github.com/gatehouse-iam/gatehouse/protocol/jsonrpc"
 	"github.com/gatehouse-iam/gatehouse/protocol/model"
 	"github.com/gatehouse-iam/gatehouse/protocol/query"
 	"github.com/gatehouse-iam/gatehouse/sigv4"
@@ -29,8 +32,9 @@ import (
 
 // Config wires the server to its services.
 type Config struct {
-	IAM *iam.Service
-	STS *sts.Service
+	IAM  *iam.Service
+	STS  *sts.Service
+	Orgs *orgs.Service
 	// Reset, when set, is called by POST /_gatehouse/reset (ephemeral mode).
 	Reset  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -41,6 +45,8 @@ type Config struct {
 type Server struct {
 	iam      *iam.Service
 	sts      *sts.Service
+	orgs     *orgs.Service
+	orgsAPI  *jsonrpc.Codec
 	iamModel *model.Service
 	stsModel *model.Service
 	verifier *sigv4.Verifier
@@ -62,7 +68,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{iam: cfg.IAM, sts: cfg.STS, iamModel: im, stsModel: sm, reset: cfg.Reset, log: cfg.Logger, now: cfg.Now}
+	om, err := model.Load("organizations")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{iam: cfg.IAM, sts: cfg.STS, orgs: cfg.Orgs, orgsAPI: jsonrpc.New(om), iamModel: im, stsModel: sm,
+		reset: cfg.Reset, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -135,6 +146,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(body) > maxBody {
 		query.WriteError(w, s.iamModel, &awserr.Error{Code: "RequestEntityTooLarge", Message: "Request body too large.", Status: http.StatusRequestEntityTooLarge}, requestID)
+		return
+	}
+	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, orgsTargetPrefix) {
+		s.serveOrganizations(w, r, body, requestID)
 		return
 	}
 	s.serveQuery(w, r, body, requestID)
@@ -210,6 +225,55 @@ func (s *Server) serveIAM(call *iam.Call, id *identity, name string) (any, error
 		return nil, awserr.New("AccessDenied", ex.Message(areq))
 	}
 	return op.Handle(s.iam, call)
+}
+
+// orgsTargetPrefix is the X-Amz-Target prefix of Organizations (JSON 1.1).
+const orgsTargetPrefix = "AWSOrganizationsV20161128."
+
+// serveOrganizations handles an Organizations request.
+func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
+	if s.orgs == nil {
+		s.orgsAPI.WriteError(w, awserr.New("UnknownOperationException", "Organizations is not enabled on this server."), requestID)
+		return
+	}
+	res, err := s.verifier.Verify(r, body)
+	if err != nil {
+		s.orgsAPI.WriteError(w, err, requestID)
+		return
+	}
+	id := res.Credential.Principal.(*identity)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	req, err := s.orgsAPI.Decode(r)
+	if err != nil {
+		s.orgsAPI.WriteError(w, err, requestID)
+		return
+	}
+	op, ok := s.orgs.Operation(req.Operation.Name)
+	if !ok {
+		s.orgsAPI.WriteError(w, awserr.New("UnsupportedAPIEndpointException", "Gatehouse does not support "+req.Operation.Name+"."), requestID)
+		return
+	}
+	now := s.now()
+	call := &iam.Call{Ctx: r.Context(), Account: id.principal.Account, Caller: id.principal, Params: req.Params,
+		Now: now.UTC().Truncate(time.Second), Context: requestContext(r, res, now)}
+	if id.session != nil {
+		id.session.Context(call.Context, now)
+	}
+	areq := &authz.Request{Principal: id.principal, Action: "organizations:" + op.Name, Resource: "*", Context: call.Context}
+	var ex authz.Explanation
+	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
+		s.orgsAPI.WriteError(w, awserr.New("AccessDeniedException", ex.Message(areq)), requestID)
+		return
+	}
+	result, err := op.Handle(s.orgs, call)
+	if err != nil {
+		if awserr.As(err) == nil {
+			s.log.Error("operation failed", "request_id", requestID, "operation", op.Name, "error", err)
+		}
+		s.orgsAPI.WriteError(w, err, requestID)
+		return
+	}
+	s.orgsAPI.WriteResponse(w, req.Operation, result, requestID)
 }
 
 // requestContext fills the global condition keys every request carries.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/orgs"
 	"github.com/gatehouse-iam/gatehouse/server"
 	"github.com/gatehouse-iam/gatehouse/store"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
@@ -112,13 +113,20 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Logger: logger}
+	orgSvc, err := orgs.New(ctx, st, svc, cfg.partition)
+	if err != nil {
+		return err
+	}
+	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, Logger: logger}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
 			if err := st.Reset(ctx); err != nil {
 				return err
 			}
 			if err := svc.Reload(ctx); err != nil {
+				return err
+			}
+			if err := orgSvc.Reload(ctx); err != nil {
 				return err
 			}
 			return svc.Bootstrap(ctx, boot.AccountID, boot.AccessKeyID, boot.SecretAccessKey)

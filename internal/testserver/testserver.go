@@ -15,6 +15,7 @@ import (
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/orgs"
 	"github.com/gatehouse-iam/gatehouse/server"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/sts"
@@ -63,7 +64,11 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	stsSvc := sts.New(svc, ring, "aws")
-	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc})
+	orgSvc, err := orgs.New(ctx, st, svc, "aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc})
 	if err != nil {
 		t.Fatal(err)
 	}
