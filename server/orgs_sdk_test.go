@@ -63,7 +63,7 @@ func TestOrganizationGuardrails(t *testing.T) {
 	adminCfg := sessionConfig(ts, assumed.Credentials)
 	admin := iamsdk.NewFromConfig(adminCfg)
 	must(admin.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(
-		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+member+`:root"},"Action":"sts:AssumeRole"}}`)}))
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + member + `:root"},"Action":"sts:AssumeRole"}}`)}))
 	_, err = admin.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("intern")})
 	if apiCode(err) != "AccessDenied" || !strings.Contains(err.Error(), "with an explicit deny in a service control policy") {
 		t.Fatalf("CreateUser in the member account: %v", err)
