@@ -556,3 +556,49 @@ func TestUnsupportedOperations(t *testing.T) {
 		}
 	}
 }
+
+func TestListPoliciesGrantingServiceAccess(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	pol := mustPolicy(t, root, "s3get")
+	mustUser(t, root, "alice")
+	if _, err := root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("ec2"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.CreateGroup(ctx, &iamsdk.CreateGroupInput{GroupName: aws.String("devs")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.AddUserToGroup(ctx, &iamsdk.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.AttachGroupPolicy(ctx, &iamsdk.AttachGroupPolicyInput{GroupName: aws.String("devs"), PolicyArn: aws.String(pol)}); err != nil {
+		t.Fatal(err)
+	}
+	user := "arn:aws:iam::" + testserver.Account + ":user/alice"
+	out, err := root.ListPoliciesGrantingServiceAccess(ctx, &iamsdk.ListPoliciesGrantingServiceAccessInput{Arn: aws.String(user),
+		ServiceNamespaces: []string{"s3", "ec2", "iam"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, e := range out.PoliciesGrantingServiceAccess {
+		got[*e.ServiceNamespace] = []string{}
+		for _, p := range e.Policies {
+			got[*e.ServiceNamespace] = append(got[*e.ServiceNamespace], string(p.PolicyType)+":"+*p.PolicyName+":"+aws.ToString(p.EntityName))
+		}
+	}
+	want := map[string][]string{"s3": {"MANAGED:s3get:"}, "ec2": {"INLINE:ec2:alice"}, "iam": {}}
+	for ns, w := range want {
+		if !slices.Equal(got[ns], w) {
+			t.Errorf("%s: %v, want %v", ns, got[ns], w)
+		}
+	}
+	for _, bad := range []string{user + "x", "arn:aws:iam::" + testserver.Account + ":role/none", "arn:aws:iam::999999999999:user/alice"} {
+		if _, err := root.ListPoliciesGrantingServiceAccess(ctx, &iamsdk.ListPoliciesGrantingServiceAccessInput{Arn: aws.String(bad),
+			ServiceNamespaces: []string{"s3"}}); apiCode(err) != "NoSuchEntity" {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
