@@ -16,7 +16,10 @@
 // A backend retries fn on serialization failures and lock contention (bounded,
 // with backoff), so fn must be idempotent apart from its writes through the Tx:
 // compute in fn, publish side effects after Update returns. Store.View runs a
-// read-only snapshot transaction. A Tx must not be used after fn returns.
+// read-only snapshot transaction. A Tx belongs to one goroutine and must not
+// be used after fn returns, and fn must not start another transaction on the
+// same store: backends may serialize them (SQLite in memory makes a commit
+// wait for open Views), so nesting can stall until the retries run out.
 //
 // # Versions
 //
