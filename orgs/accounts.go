@@ -255,3 +255,31 @@ func closeAccount(s *Service, c *iam.Call) (any, error) {
 		return nil
 	})
 }
+
+func init() {
+	register("LeaveOrganization", leaveOrganization)
+}
+
+// leaveOrganization removes the calling member account from its
+// organization.
+func leaveOrganization(s *Service, c *iam.Call) (any, error) {
+	err := s.store.Update(c.Ctx, func(tx store.Tx) error {
+		st, err := load(c.Ctx, tx, c.Account)
+		if err != nil {
+			return err
+		}
+		if st.ManagementAccount == c.Account {
+			return constraint("ACCOUNT_CANNOT_LEAVE_ORGANIZATION", "You can't remove the management account from its organization.")
+		}
+		delete(st.Accounts, c.Account)
+		detachAll(st, c.Account)
+		if err := tx.Delete(c.Ctx, store.Key{Kind: kindMember, ID: c.Account}, 0); err != nil {
+			return err
+		}
+		return save(c.Ctx, tx, st)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nil, s.Reload(c.Ctx)
+}

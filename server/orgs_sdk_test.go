@@ -68,6 +68,11 @@ func TestOrganizationGuardrails(t *testing.T) {
 	if apiCode(err) != "AccessDenied" || !strings.Contains(err.Error(), "with an explicit deny in a service control policy") {
 		t.Fatalf("CreateUser in the member account: %v", err)
 	}
+	// The seed SCP keeps the member in the organization.
+	_, err = orgsdk.NewFromConfig(adminCfg).LeaveOrganization(ctx, &orgsdk.LeaveOrganizationInput{})
+	if apiCode(err) != "AccessDeniedException" || !strings.Contains(err.Error(), "explicit deny in a service control policy") {
+		t.Fatalf("LeaveOrganization: %v", err)
+	}
 	// The unapproved-region guardrail: STS is not exempt, IAM is.
 	westCfg := adminCfg.Copy()
 	westCfg.Region = "ap-southeast-2"

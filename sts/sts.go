@@ -100,17 +100,19 @@ func (s *Service) newSession(c *Claims) *Session {
 	case "role":
 		name := c.RoleARN[strings.LastIndexByte(c.RoleARN, '/')+1:]
 		tags := map[string]string{}
+		linked := false
 		if r, ok := snap.Role(c.Account, name); ok {
 			for _, t := range r.Tags {
 				tags[t.Key] = t.Value
 			}
+			linked = r.ServiceLinked
 		}
 		for k, v := range c.Tags {
 			tags[k] = v
 		}
 		sess.Principal = (&authz.Principal{Type: authz.AssumedRole, Account: c.Account,
 			ARN:     "arn:" + s.partition + ":sts::" + c.Account + ":assumed-role/" + name + "/" + c.SessionName,
-			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: tags}).Prepare()
+			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: tags, ServiceLinkedRole: linked}).Prepare()
 	case "user":
 		sess.Principal = snap.UserPrincipal(c.Account, c.UserName)
 	case "federated":
