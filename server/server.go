@@ -206,6 +206,9 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		if awserr.As(err) == nil {
 			s.log.Error("operation failed", "request_id", requestID, "operation", req.Operation.Name, "error", err)
 		}
+		if m := sts.EncodedMessage(err); m != "" {
+			w.Header().Set(sts.MessageHeader, m)
+		}
 		query.WriteError(w, svc, err, requestID)
 		return
 	}
@@ -222,7 +225,7 @@ func (s *Server) serveIAM(call *iam.Call, id *identity, name string) (any, error
 	areq := &authz.Request{Principal: id.principal, Action: "iam:" + op.Name, Resource: resource, Context: call.Context}
 	var ex authz.Explanation
 	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
-		return nil, awserr.New("AccessDenied", ex.Message(areq))
+		return nil, s.sts.Denied(&ex, areq)
 	}
 	return op.Handle(s.iam, call)
 }

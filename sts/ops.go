@@ -31,22 +31,15 @@ func (s *Service) Handle(op string, c *iam.Call, sess *Session) (any, error) {
 		return s.getSessionToken(c, sess)
 	case "GetFederationToken":
 		return s.getFederationToken(c, sess)
+	case "DecodeAuthorizationMessage":
+		return s.decodeAuthorizationMessage(c, sess)
 	}
 	return nil, awserr.New("InvalidAction", "Could not find operation "+op+" for version 2011-06-15")
 }
 
 func (s *Service) getCallerIdentity(c *iam.Call) (any, error) {
 	p := c.Caller
-	userID := p.Account
-	switch p.Type {
-	case authz.User:
-		userID = p.ID
-	case authz.AssumedRole:
-		userID = p.ID + ":" + p.SessionName
-	case authz.FederatedUser:
-		userID = p.Account + ":" + p.SessionName
-	}
-	return map[string]any{"UserId": userID, "Account": p.Account, "Arn": p.ARN}, nil
+	return map[string]any{"UserId": userID(p), "Account": p.Account, "Arn": p.ARN}, nil
 }
 
 func (s *Service) getAccessKeyInfo(c *iam.Call) (any, error) {
@@ -73,7 +66,7 @@ func (s *Service) authorize(c *iam.Call, sess *Session, action, resource, resAcc
 	if authz.Evaluate(&pol, req, &ex) == authz.Allow {
 		return nil
 	}
-	return awserr.New("AccessDenied", ex.Message(req))
+	return s.Denied(&ex, req)
 }
 
 // sessionLimits are the DurationSeconds bounds.
@@ -251,8 +244,9 @@ func (s *Service) assumeRole(c *iam.Call, sess *Session) (any, error) {
 	c.Context.Set("aws:MultiFactorAuthPresent", fmt.Sprint(mfa))
 	if !ok {
 		// AWS does not tell a caller whether a role exists.
-		req := &authz.Request{Principal: c.Caller, Action: "sts:AssumeRole", Resource: roleARN}
-		return nil, awserr.New("AccessDenied", (&authz.Explanation{Reason: "because no resource-based policy allows the sts:AssumeRole action"}).Message(req))
+		req := &authz.Request{Principal: c.Caller, Action: "sts:AssumeRole", Resource: roleARN, Context: c.Context}
+		return nil, s.Denied(&authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Resource,
+			Reason: "because no resource-based policy allows the sts:AssumeRole action"}, req)
 	}
 	trust, err := policy.ParseAndCompile(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/iam"
@@ -48,7 +50,8 @@ type Claims struct {
 }
 
 // keyRecord is the stored key ring: AES-256 keys sealed with the
-// deployment's master key, newest last.
+// deployment's master key, oldest first; the newest seals new tokens, the
+// others only open tokens they sealed (see rotate.go).
 type keyRecord struct {
 	Keys []sealedKey
 }
@@ -56,62 +59,163 @@ type keyRecord struct {
 type sealedKey struct {
 	ID     uint32
 	Sealed []byte
+	// Created is when the key was added (zero for rings written before
+	// rotation existed).
+	Created time.Time `json:",omitzero"`
 }
 
 const kindKeyRing = "system.sts-keyring"
 
+var ringKey = store.Key{Kind: kindKeyRing, ID: "ring"}
+
 // KeyRing seals and opens session tokens. Keys live in the store (sealed), so
-// every node of a deployment shares them.
+// every node of a deployment shares them; a node picks up keys another node
+// added when a token names a key it does not know, and at most keyRefresh
+// after the last load when it seals.
 type KeyRing struct {
+	st     store.Store
+	sealer *iam.Sealer
+	keys   atomic.Pointer[ringKeys]
+	mu     sync.Mutex   // serializes reloads
+	next   atomic.Int64 // unix nanoseconds before which an unknown key id does not trigger a reload
+}
+
+// ringKeys is one immutable generation of the ring.
+type ringKeys struct {
 	current uint32
 	aeads   map[uint32]cipher.AEAD
+	loaded  time.Time
 }
+
+// keyRefresh is how long a node seals with the newest key it knows before
+// it reads the ring again; minReload bounds how often tokens with unknown
+// key ids (new keys, or forgeries) make it read the store.
+const (
+	keyRefresh = time.Minute
+	minReload  = time.Second
+)
 
 // LoadKeyRing reads the deployment's key ring, creating it on first use.
 func LoadKeyRing(ctx context.Context, st store.Store, sealer *iam.Sealer) (*KeyRing, error) {
 	var rec keyRecord
 	err := st.Update(ctx, func(tx store.Tx) error {
-		r, err := tx.Get(ctx, store.Key{Kind: kindKeyRing, ID: "ring"})
+		r, err := tx.Get(ctx, ringKey)
 		if err == nil {
 			return json.Unmarshal(r.Data, &rec)
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
+		k, err := newSealedKey(sealer, 1, time.Now())
+		if err != nil {
 			return err
 		}
-		rec = keyRecord{Keys: []sealedKey{{ID: 1, Sealed: sealer.Seal(string(key), "sts-key-1")}}}
+		rec = keyRecord{Keys: []sealedKey{k}}
 		data, _ := json.Marshal(&rec)
-		_, err = tx.Create(ctx, store.Record{Kind: kindKeyRing, ID: "ring", Data: data})
+		_, err = tx.Create(ctx, store.Record{Kind: kindKeyRing, ID: ringKey.ID, Data: data})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	kr := &KeyRing{aeads: map[uint32]cipher.AEAD{}}
-	for _, k := range rec.Keys {
-		raw, err := sealer.Open(k.Sealed, "sts-key-"+strconv.FormatUint(uint64(k.ID), 10))
-		if err != nil {
-			return nil, err
-		}
-		block, err := aes.NewCipher([]byte(raw))
-		if err != nil {
-			return nil, err
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		kr.aeads[k.ID] = aead
-		kr.current = k.ID
+	kr := &KeyRing{st: st, sealer: sealer}
+	if err := kr.install(&rec, sealer); err != nil {
+		return nil, err
 	}
 	return kr, nil
 }
 
-// tokenVersion prefixes every token so the format can change.
-const tokenVersion = 1
+// newSealedKey makes a random AES-256 key sealed with the master key.
+func newSealedKey(sealer *iam.Sealer, id uint32, now time.Time) (sealedKey, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return sealedKey{}, err
+	}
+	return sealedKey{ID: id, Sealed: sealer.Seal(string(key), keyAAD(id)), Created: now.UTC()}, nil
+}
+
+func keyAAD(id uint32) string { return "sts-key-" + strconv.FormatUint(uint64(id), 10) }
+
+// install makes a stored ring the current generation, reusing the ciphers
+// of keys it already holds.
+func (kr *KeyRing) install(rec *keyRecord, sealer *iam.Sealer) error {
+	if len(rec.Keys) == 0 {
+		return errors.New("sts: the stored key ring has no keys")
+	}
+	old := kr.keys.Load()
+	gen := &ringKeys{aeads: make(map[uint32]cipher.AEAD, len(rec.Keys)), loaded: time.Now()}
+	for _, k := range rec.Keys {
+		if old != nil && old.aeads[k.ID] != nil {
+			gen.aeads[k.ID] = old.aeads[k.ID]
+		} else {
+			raw, err := sealer.Open(k.Sealed, keyAAD(k.ID))
+			if err != nil {
+				return err
+			}
+			block, err := aes.NewCipher([]byte(raw))
+			if err != nil {
+				return err
+			}
+			if gen.aeads[k.ID], err = cipher.NewGCM(block); err != nil {
+				return err
+			}
+		}
+		gen.current = k.ID
+	}
+	kr.keys.Store(gen)
+	return nil
+}
+
+// Reload reads the ring from the store.
+func (kr *KeyRing) Reload(ctx context.Context) error {
+	kr.mu.Lock()
+	defer kr.mu.Unlock()
+	return kr.reloadLocked(ctx)
+}
+
+func (kr *KeyRing) reloadLocked(ctx context.Context) error {
+	var rec keyRecord
+	err := kr.st.View(ctx, func(tx store.Tx) error {
+		r, err := tx.Get(ctx, ringKey)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(r.Data, &rec)
+	})
+	if err != nil {
+		return err
+	}
+	return kr.install(&rec, kr.sealer)
+}
+
+// refresh reloads the ring in the background of a request: one caller at a
+// time, the others carry on with the keys they have; a failed read keeps
+// the current keys.
+func (kr *KeyRing) refresh() {
+	if !kr.mu.TryLock() {
+		return
+	}
+	defer kr.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if kr.reloadLocked(ctx) != nil {
+		// Try again at the next refresh interval rather than on every call.
+		if gen := kr.keys.Load(); gen != nil {
+			kr.keys.Store(&ringKeys{current: gen.current, aeads: gen.aeads, loaded: time.Now()})
+		}
+	}
+}
+
+// CurrentKeyID is the id of the key that seals new tokens.
+func (kr *KeyRing) CurrentKeyID() uint32 { return kr.keys.Load().current }
+
+// Sealed blobs start with a format byte, so that the format can change and
+// a blob sealed for one purpose never opens as another: a session token is
+// not an authorization message.
+const (
+	tokenVersion   = 1
+	messageVersion = 2
+)
 
 // Seal turns claims into a session token.
 func (kr *KeyRing) Seal(c *Claims) (string, error) {
@@ -119,17 +223,31 @@ func (kr *KeyRing) Seal(c *Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	aead := kr.aeads[kr.current]
-	head := make([]byte, 5, 5+aead.NonceSize()+len(plain)+aead.Overhead())
-	head[0] = tokenVersion
-	binary.BigEndian.PutUint32(head[1:], kr.current)
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	out, err := kr.seal(tokenVersion, plain)
+	if err != nil {
 		return "", err
 	}
-	out := append(head, nonce...)
-	out = aead.Seal(out, nonce, plain, head)
 	return base64.StdEncoding.EncodeToString(out), nil
+}
+
+// seal encrypts plain with the newest key: format byte, key id (4 bytes,
+// big-endian), nonce, then the ciphertext authenticated with the header.
+func (kr *KeyRing) seal(format byte, plain []byte) ([]byte, error) {
+	gen := kr.keys.Load()
+	if time.Since(gen.loaded) > keyRefresh {
+		kr.refresh()
+		gen = kr.keys.Load()
+	}
+	aead := gen.aeads[gen.current]
+	head := make([]byte, 5, 5+aead.NonceSize()+len(plain)+aead.Overhead())
+	head[0] = format
+	binary.BigEndian.PutUint32(head[1:], gen.current)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out := append(head, nonce...)
+	return aead.Seal(out, nonce, plain, head), nil
 }
 
 // errBadToken is any token that does not open.
@@ -139,11 +257,27 @@ var errBadToken = errors.New("sts: invalid session token")
 // issue or that were altered. Expiry is the caller's to check.
 func (kr *KeyRing) Open(token string) (*Claims, error) {
 	raw, err := base64.StdEncoding.DecodeString(token)
-	if err != nil || len(raw) < 5 || raw[0] != tokenVersion {
+	if err != nil {
 		return nil, errBadToken
 	}
-	aead, ok := kr.aeads[binary.BigEndian.Uint32(raw[1:5])]
-	if !ok || len(raw) < 5+aead.NonceSize()+aead.Overhead() {
+	plain, err := kr.open(tokenVersion, raw)
+	if err != nil {
+		return nil, err
+	}
+	var c Claims
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return nil, errBadToken
+	}
+	return &c, nil
+}
+
+// open decrypts what seal produced with the same format byte.
+func (kr *KeyRing) open(format byte, raw []byte) ([]byte, error) {
+	if len(raw) < 5 || raw[0] != format {
+		return nil, errBadToken
+	}
+	aead := kr.aead(binary.BigEndian.Uint32(raw[1:5]))
+	if aead == nil || len(raw) < 5+aead.NonceSize()+aead.Overhead() {
 		return nil, errBadToken
 	}
 	nonce := raw[5 : 5+aead.NonceSize()]
@@ -151,9 +285,20 @@ func (kr *KeyRing) Open(token string) (*Claims, error) {
 	if err != nil {
 		return nil, errBadToken
 	}
-	var c Claims
-	if err := json.Unmarshal(plain, &c); err != nil {
-		return nil, errBadToken
+	return plain, nil
+}
+
+// aead returns the cipher of a key id, reading the ring again (at most once
+// per minReload) when the id is unknown: another node may have rotated.
+func (kr *KeyRing) aead(id uint32) cipher.AEAD {
+	if a := kr.keys.Load().aeads[id]; a != nil {
+		return a
 	}
-	return &c, nil
+	now := time.Now().UnixNano()
+	next := kr.next.Load()
+	if now < next || !kr.next.CompareAndSwap(next, now+int64(minReload)) {
+		return nil
+	}
+	kr.refresh()
+	return kr.keys.Load().aeads[id]
 }
