@@ -89,9 +89,9 @@ type matchedStatement struct {
 }
 
 type messageContext struct {
-	Principal  messagePrincipal          `json:"principal"`
-	Action     string                    `json:"action"`
-	Resource   string                    `json:"resource"`
+	Principal  messagePrincipal           `json:"principal"`
+	Action     string                     `json:"action"`
+	Resource   string                     `json:"resource"`
 	Conditions items[messageConditionKey] `json:"conditions"`
 }
 
