@@ -45,15 +45,20 @@ func newAWSCLI(t *testing.T, endpoint, keyID, secret string) *awsCLI {
 	return &awsCLI{path: path, env: env, dir: dir}
 }
 
-// as returns the same CLI signing with other keys.
-func (c *awsCLI) as(keyID, secret string) *awsCLI {
-	env := make([]string, 0, len(c.env))
+// as returns the same CLI signing with other keys (and a session token,
+// unless it is empty).
+func (c *awsCLI) as(keyID, secret, token string) *awsCLI {
+	env := make([]string, 0, len(c.env)+3)
 	for _, kv := range c.env {
-		if !strings.HasPrefix(kv, "AWS_ACCESS_KEY_ID=") && !strings.HasPrefix(kv, "AWS_SECRET_ACCESS_KEY=") {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != "AWS_ACCESS_KEY_ID" && name != "AWS_SECRET_ACCESS_KEY" && name != "AWS_SESSION_TOKEN" {
 			env = append(env, kv)
 		}
 	}
 	env = append(env, "AWS_ACCESS_KEY_ID="+keyID, "AWS_SECRET_ACCESS_KEY="+secret)
+	if token != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+token)
+	}
 	return &awsCLI{path: c.path, env: env, dir: c.dir}
 }
 

@@ -182,7 +182,7 @@ func TestCLIAccessDenied(t *testing.T) {
 	if keyID == "" || secret == "" {
 		t.Fatalf("create-access-key: %v", key)
 	}
-	x := root.as(keyID, secret)
+	x := root.as(keyID, secret, "")
 
 	const userX = "User: arn:aws:iam::" + account + ":user/x is not authorized to perform: "
 	implicit := func(action, resource string) string {
@@ -237,7 +237,7 @@ func TestCLIAccessDenied(t *testing.T) {
 	}
 
 	// A wrong secret and a deactivated key are refused before authorization.
-	r = root.as(keyID, "wrong"+secret).run(t, "iam", "get-user")
+	r = root.as(keyID, "wrong"+secret, "").run(t, "iam", "get-user")
 	if code, _ := r.apiError(); code != "SignatureDoesNotMatch" {
 		t.Errorf("wrong secret: exit %d\n%s", r.code, r.stderr)
 	}
@@ -274,5 +274,60 @@ func expectJSON(t *testing.T, got any, text string) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("document = %v, want %v", got, want)
+	}
+}
+
+// TestCLIAssumeRole follows the seed's advice ("use aws sts assume-role …
+// and time-bounded break-glass roles"): a user assumes a role that trusts
+// it, and the CLI then works with the session's credentials, limited to
+// the role's permissions.
+func TestCLIAssumeRole(t *testing.T) {
+	srv := startServer(t)
+	root := newAWSCLI(t, srv.URL, rootKeyID, rootSecret)
+	const roleARN = "arn:aws:iam::" + account + ":role/break-glass-admin"
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:user/x"},"Action":"sts:AssumeRole"}]}`
+	root.ok(t, "iam", "create-user", "--user-name", "x")
+	root.ok(t, "iam", "put-user-policy", "--user-name", "x", "--policy-name", "assume-break-glass", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::`+account+`:role/*"}]}`)
+	root.ok(t, "iam", "create-role", "--role-name", "break-glass-admin", "--max-session-duration", "3600", "--assume-role-policy-document", trust)
+	root.ok(t, "iam", "put-role-policy", "--role-name", "break-glass-admin", "--policy-name", "list-roles", "--policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
+	root.ok(t, "iam", "create-role", "--role-name", "app-task", "--assume-role-policy-document",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	key := root.ok(t, "iam", "create-access-key", "--user-name", "x")
+	x := root.as(field(key, "AccessKey", "AccessKeyId").(string), field(key, "AccessKey", "SecretAccessKey").(string), "")
+
+	expectFields(t, x.ok(t, "sts", "get-caller-identity"), map[string]any{"Account": account, "Arn": "arn:aws:iam::" + account + ":user/x"})
+	out := x.ok(t, "sts", "assume-role", "--role-arn", roleARN, "--role-session-name", "incident-42", "--duration-seconds", "900")
+	creds := field(out, "Credentials")
+	keyID, _ := field(creds, "AccessKeyId").(string)
+	secret, _ := field(creds, "SecretAccessKey").(string)
+	token, _ := field(creds, "SessionToken").(string)
+	if !strings.HasPrefix(keyID, "ASIA") || secret == "" || token == "" {
+		t.Fatalf("assume-role credentials: %v", creds)
+	}
+	const sessionARN = "arn:aws:sts::" + account + ":assumed-role/break-glass-admin/incident-42"
+	expectFields(t, field(out, "AssumedRoleUser"), map[string]any{"Arn": sessionARN})
+	if exp, err := time.Parse(time.RFC3339, field(creds, "Expiration").(string)); err != nil || time.Until(exp) > 15*time.Minute || time.Until(exp) < 10*time.Minute {
+		t.Errorf("Expiration = %v (%v), want in 15 minutes", field(creds, "Expiration"), err)
+	}
+
+	session := root.as(keyID, secret, token)
+	expectFields(t, session.ok(t, "sts", "get-caller-identity"), map[string]any{"Account": account, "Arn": sessionARN})
+	if roles, _ := field(session.ok(t, "iam", "list-roles"), "Roles").([]any); len(roles) != 2 {
+		t.Errorf("list-roles as the session: %d roles, want 2", len(roles))
+	}
+	r := session.run(t, "iam", "create-user", "--user-name", "y")
+	want := "User: " + sessionARN + " is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::" + account +
+		":user/y because no identity-based policy allows the iam:CreateUser action"
+	if code, msg := r.apiError(); code != "AccessDenied" || msg != want {
+		t.Errorf("create-user as the session: exit %d, (%s) %q\nwant (AccessDenied) %q", r.code, code, msg, want)
+	}
+
+	// A role whose trust policy names only a service cannot be assumed by x.
+	r = x.run(t, "sts", "assume-role", "--role-arn", "arn:aws:iam::"+account+":role/app-task", "--role-session-name", "probe")
+	want = "User: arn:aws:iam::" + account + ":user/x is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::" + account + ":role/app-task"
+	if code, msg := r.apiError(); code != "AccessDenied" || !strings.HasPrefix(msg, want) {
+		t.Errorf("assume-role app-task: exit %d, (%s) %q\nwant (AccessDenied) %q…\n%s", r.code, code, msg, want, r.stderr)
 	}
 }
