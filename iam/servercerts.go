@@ -70,11 +70,15 @@ func newServerCertResource(s *Service, c *Call) string {
 }
 
 // checkServerCertificate parses a certificate, its private key and chain as
-// UploadServerCertificate does: the key must belong to the certificate, and
-// each certificate of the chain must have signed the one before it.
-func checkServerCertificate(body, key, chain string) (*x509.Certificate, error) {
+// UploadServerCertificate does: the certificate must not have expired, the
+// key must belong to it, and each certificate of the chain must have signed
+// the one before it.
+func checkServerCertificate(body, key, chain string, now time.Time) (*x509.Certificate, error) {
 	cert, err := parsePEMCertificate(body)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkNotExpired(cert, now); err != nil {
 		return nil, err
 	}
 	priv, err := parsePrivateKey(key)
@@ -144,7 +148,7 @@ func serverCertMetadata(sc *ServerCertificate) map[string]any {
 func uploadServerCert(s *Service, c *Call) (any, error) {
 	name := c.Params.String("ServerCertificateName")
 	body, key, chain := c.Params.String("CertificateBody"), c.Params.String("PrivateKey"), c.Params.String("CertificateChain")
-	cert, err := checkServerCertificate(body, key, chain)
+	cert, err := checkServerCertificate(body, key, chain, c.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -59,8 +59,8 @@ func uploadSigningCert(s *Service, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.Now.After(cert.NotAfter) || c.Now.Before(cert.NotBefore) {
-		return nil, awserr.New("InvalidCertificate", "The certificate is not valid at the current time.")
+	if err := checkNotExpired(cert, c.Now); err != nil {
+		return nil, err
 	}
 	sum := sha1.Sum(cert.Raw)
 	sc := &SigningCertificate{CertificateId: randomString(32, idAlphabet), CertificateBody: body,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -190,6 +191,15 @@ func parsePEMCertificate(body string) (*x509.Certificate, error) {
 		return nil, malformedCertificate()
 	}
 	return cert, nil
+}
+
+// checkNotExpired refuses a certificate past its NotAfter date with AWS's
+// MalformedCertificate.
+func checkNotExpired(cert *x509.Certificate, now time.Time) error {
+	if now.After(cert.NotAfter) {
+		return awserr.New("MalformedCertificate", "Certificate is no longer valid. The 'Not After' date restriction on the certificate has passed.")
+	}
+	return nil
 }
 
 func malformedCertificate() error {

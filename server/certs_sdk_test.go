@@ -32,8 +32,15 @@ type testCert struct {
 	key  crypto.Signer
 }
 
-// issue makes an ECDSA certificate signed by parent (self-signed when nil).
+// issue makes an ECDSA certificate valid for a year, signed by parent
+// (self-signed when nil).
 func issue(t *testing.T, cn string, parent *testCert, isCA bool) *testCert {
+	t.Helper()
+	return issueUntil(t, cn, parent, isCA, time.Now().Add(365*24*time.Hour))
+}
+
+// issueUntil makes an ECDSA certificate that expires at notAfter.
+func issueUntil(t *testing.T, cn string, parent *testCert, isCA bool, notAfter time.Time) *testCert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -41,7 +48,7 @@ func issue(t *testing.T, cn string, parent *testCert, isCA bool) *testCert {
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour).Truncate(time.Second),
+		NotBefore: notAfter.Add(-365 * 24 * time.Hour), NotAfter: notAfter.Truncate(time.Second),
 		BasicConstraintsValid: true, IsCA: isCA, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign}
 	signer, signerCert := crypto.Signer(key), tmpl
 	if parent != nil {
@@ -100,6 +107,7 @@ func TestServerCertificates(t *testing.T) {
 	inter := issue(t, "Intermediate CA", ca, true)
 	leaf := issue(t, "www.example.com", inter, false)
 	other := issue(t, "other.example.com", inter, false)
+	expired := issueUntil(t, "old.example.com", inter, false, time.Now().Add(-time.Hour))
 	chain := inter.certPEM() + ca.certPEM()
 
 	up, err := root.UploadServerCertificate(ctx, &iamsdk.UploadServerCertificateInput{
@@ -119,6 +127,7 @@ func TestServerCertificates(t *testing.T) {
 		name, certName, body, key, chain, code string
 	}{
 		{"not PEM", "a", "hello", leaf.keyPEM(t), "", "MalformedCertificate"},
+		{"expired", "f", expired.certPEM(), expired.keyPEM(t), "", "MalformedCertificate"},
 		{"key of another certificate", "b", leaf.certPEM(), other.keyPEM(t), "", "KeyPairMismatch"},
 		{"key not PEM", "c", leaf.certPEM(), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "", "MalformedCertificate"},
 		{"chain out of order", "d", leaf.certPEM(), leaf.keyPEM(t), ca.certPEM() + inter.certPEM(), "MalformedCertificate"},
@@ -239,6 +248,7 @@ func TestSigningCertificates(t *testing.T) {
 		{"same certificate again", "bob", c1.certPEM(), "DuplicateCertificate"},
 		{"not PEM", "bob", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "MalformedCertificate"},
 		{"no such user", "nobody", c2.certPEM(), "NoSuchEntity"},
+		{"expired", "bob", issueUntil(t, "old", nil, false, time.Now().Add(-time.Minute)).certPEM(), "MalformedCertificate"},
 	}
 	for _, tc := range errs {
 		_, err := root.UploadSigningCertificate(ctx, &iamsdk.UploadSigningCertificateInput{UserName: aws.String(tc.user), CertificateBody: aws.String(tc.body)})
