@@ -411,3 +411,15 @@ func (sn *Snapshot) ManagedPolicyDocument(arn string) (string, bool) {
 	defer sn.mu.RUnlock()
 	return sn.managedDocument(arn)
 }
+
+// userByARN returns the principal of a user given its ARN.
+func (sn *Snapshot) userByARN(account, userARN string) (*authz.Principal, bool) {
+	name := userARN[strings.LastIndexByte(userARN, '/')+1:]
+	sn.mu.RLock()
+	defer sn.mu.RUnlock()
+	u, ok := sn.users[account+"/"+lower(name)]
+	if !ok || u.Arn != userARN {
+		return nil, false
+	}
+	return userPrincipal(account, u), true
+}
