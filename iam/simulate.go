@@ -20,7 +20,6 @@ func init() {
 	)
 }
 
-
 func policySourceResource(_ *Service, c *Call) string { return c.Params.String("PolicySourceArn") }
 
 // simPolicy is a policy taking part in a simulation, with the id and type
