@@ -291,3 +291,27 @@ func TestServiceCredentialExpiry(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseSAMLMetadata(b *testing.B) {
+	doc := metadata(` validUntil="2031-01-01T00:00:00Z"`, ` use="signing"`, base64.StdEncoding.EncodeToString(selfSigned(b)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseSAMLMetadata(doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNewSSHPublicKey(b *testing.B) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := "ssh-rsa " + base64.StdEncoding.EncodeToString(encodeSSHRSA(&key.PublicKey)) + " me@host"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := newSSHPublicKey(body, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
