@@ -150,7 +150,7 @@ func getAccountSummary(s *Service, c *Call) (any, error) {
 			return err
 		}
 		for _, d := range devices {
-			if d.UserName != "" {
+			if holder(c.Ctx, tx, c.Account, d) != nil {
 				m["MFADevicesInUse"]++
 			}
 		}

@@ -45,7 +45,10 @@ type PasswordHash struct {
 
 // LoginProfile is a user's console password.
 type LoginProfile struct {
-	UserName              string
+	UserName string
+	// UserId binds the profile to one user: a new user of the same name
+	// does not inherit a deleted user's password.
+	UserId                string
 	CreateDate            time.Time
 	PasswordResetRequired bool
 	Password              PasswordHash
@@ -112,23 +115,31 @@ func loginProfileOutput(lp *LoginProfile) map[string]any {
 		"PasswordResetRequired": lp.PasswordResetRequired}}
 }
 
+// userLogin reads a user and its login profile: nil when it has none (or
+// only a deleted namesake's); NoSuchEntity when the user does not exist.
+func userLogin(ctx context.Context, tx store.Tx, account, user string) (*User, *LoginProfile, error) {
+	u, _, err := get[User](ctx, tx, kindUser, account, lower(user), "The user with name "+user+" cannot be found.")
+	if err != nil {
+		return nil, nil, err
+	}
+	lp, _, err := get[LoginProfile](ctx, tx, kindLoginProfile, account, lower(user), "")
+	if awserr.As(err) != nil || (err == nil && lp.UserId != u.UserId) {
+		return u, nil, nil
+	}
+	return u, lp, err
+}
+
 // readLogin reads the password policy and a user's login profile (nil when
 // the user has none) in one view; NoSuchEntity when the user does not exist.
 func (s *Service) readLogin(c *Call, user string) (*PasswordPolicy, *LoginProfile, error) {
 	var pp *PasswordPolicy
 	var lp *LoginProfile
 	err := s.store.View(c.Ctx, func(tx store.Tx) error {
-		if _, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found."); err != nil {
-			return err
-		}
 		var err error
-		if pp, err = passwordPolicy(c, tx); err != nil {
+		if _, lp, err = userLogin(c.Ctx, tx, c.Account, user); err != nil {
 			return err
 		}
-		lp, _, err = get[LoginProfile](c.Ctx, tx, kindLoginProfile, c.Account, lower(user), "")
-		if awserr.As(err) != nil {
-			lp, err = nil, nil
-		}
+		pp, err = passwordPolicy(c, tx)
 		return err
 	})
 	return pp, lp, err
@@ -187,13 +198,21 @@ func createLoginProfile(s *Service, c *Call) (any, error) {
 	reset, _ := c.Params.Bool("PasswordResetRequired")
 	var lp *LoginProfile
 	err = s.update(c.Ctx, func(tx store.Tx) error {
-		u, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found.")
+		u, have, err := userLogin(c.Ctx, tx, c.Account, user)
 		if err != nil {
 			return err
 		}
-		lp = &LoginProfile{UserName: u.UserName, CreateDate: c.Now, PasswordResetRequired: reset, Password: h, PasswordSet: c.Now}
-		return exists(put(c.Ctx, tx, kindLoginProfile, c.Account, lower(user), "", lp, true),
-			"Login Profile for user "+u.UserName+" already exists.")
+		if have != nil {
+			return awserr.New("EntityAlreadyExists", "Login Profile for user "+u.UserName+" already exists.")
+		}
+		lp = &LoginProfile{UserName: u.UserName, UserId: u.UserId, CreateDate: c.Now, PasswordResetRequired: reset,
+			Password: h, PasswordSet: c.Now}
+		// A deleted namesake's profile, if any, is replaced.
+		_, err = tx.Get(c.Ctx, store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(user)})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return put(c.Ctx, tx, kindLoginProfile, c.Account, lower(user), "", lp, err != nil)
 	})
 	if err != nil {
 		return nil, err
@@ -220,15 +239,12 @@ func getLoginProfile(s *Service, c *Call) (any, error) {
 // transaction.
 func (s *Service) modifyLoginProfile(c *Call, user string, fn func(lp *LoginProfile) error) error {
 	return s.update(c.Ctx, func(tx store.Tx) error {
-		if _, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found."); err != nil {
-			return err
-		}
-		lp, _, err := get[LoginProfile](c.Ctx, tx, kindLoginProfile, c.Account, lower(user), "")
-		if awserr.As(err) != nil {
-			return noLoginProfile(user)
-		}
+		_, lp, err := userLogin(c.Ctx, tx, c.Account, user)
 		if err != nil {
 			return err
+		}
+		if lp == nil {
+			return noLoginProfile(user)
 		}
 		if err := fn(lp); err != nil {
 			return err
@@ -271,14 +287,14 @@ func deleteLoginProfile(s *Service, c *Call) (any, error) {
 		return nil, err
 	}
 	return nil, s.update(c.Ctx, func(tx store.Tx) error {
-		if _, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found."); err != nil {
+		_, lp, err := userLogin(c.Ctx, tx, c.Account, user)
+		if err != nil {
 			return err
 		}
-		err := tx.Delete(c.Ctx, store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(user)}, 0)
-		if errors.Is(err, store.ErrNotFound) {
+		if lp == nil {
 			return noLoginProfile(user)
 		}
-		return err
+		return tx.Delete(c.Ctx, store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(user)}, 0)
 	})
 }
 
@@ -327,10 +343,10 @@ func (s *Service) CheckPassword(ctx context.Context, account, user, password str
 		if pp, err = passwordPolicy(c, tx); err != nil {
 			return err
 		}
-		lp, _, err = get[LoginProfile](ctx, tx, kindLoginProfile, account, lower(user), "")
+		_, lp, err = userLogin(ctx, tx, account, user)
 		return err
 	})
-	if err != nil || !lp.Password.matches(password) {
+	if err != nil || lp == nil || !lp.Password.matches(password) {
 		return false
 	}
 	if pp != nil && pp.HardExpiry && pp.MaxPasswordAge > 0 {
@@ -338,4 +354,61 @@ func (s *Service) CheckPassword(ctx context.Context, account, user, password str
 		return s.now().Before(expires)
 	}
 	return true
+}
+
+// userSignInConflict is the DeleteConflict DeleteUser must return while a
+// user still has a console password or an MFA device, with AWS's messages;
+// nil when it has neither. (DeleteUser is to call it.)
+func (s *Service) userSignInConflict(c *Call, tx store.Tx, u *User) error {
+	if _, lp, err := userLogin(c.Ctx, tx, c.Account, u.UserName); err != nil {
+		return err
+	} else if lp != nil {
+		return awserr.New("DeleteConflict", "Cannot delete entity, must delete login profile first.")
+	}
+	devices, err := userDevices(c, tx, u)
+	if err != nil {
+		return err
+	}
+	if len(devices) > 0 {
+		return awserr.New("DeleteConflict", "Cannot delete entity, must delete MFA device first.")
+	}
+	return nil
+}
+
+// renameSignIn moves a renamed user's login profile to its new name and
+// relabels its MFA devices; u is the user under its new name. (UpdateUser
+// is to call it in the renaming transaction.)
+func (s *Service) renameSignIn(c *Call, tx store.Tx, oldName string, u *User) error {
+	lp, _, err := get[LoginProfile](c.Ctx, tx, kindLoginProfile, c.Account, lower(oldName), "")
+	switch {
+	case awserr.As(err) != nil:
+	case err != nil:
+		return err
+	case lp.UserId == u.UserId:
+		if err := tx.Delete(c.Ctx, store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(oldName)}, 0); err != nil {
+			return err
+		}
+		// A profile under the new name can only be a deleted namesake's.
+		err := tx.Delete(c.Ctx, store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(u.UserName)}, 0)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		lp.UserName = u.UserName
+		if err := put(c.Ctx, tx, kindLoginProfile, c.Account, lower(u.UserName), "", lp, true); err != nil {
+			return err
+		}
+	}
+	devices, err := list[MFADevice](c.Ctx, tx, store.ListOptions{Kind: kindMFADevice, Account: c.Account})
+	if err != nil {
+		return err
+	}
+	for _, d := range devices {
+		if d.UserId == u.UserId && d.UserName != "" {
+			d.UserName = u.UserName
+			if err := put(c.Ctx, tx, kindMFADevice, c.Account, lower(d.Name), "", d, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -64,6 +64,7 @@ type MFADevice struct {
 	SeedSealed   []byte // the base32 seed, sealed with the serial number
 	CreateDate   time.Time
 	UserName     string     `json:",omitempty"` // "" while unassigned
+	UserId       string     `json:",omitempty"` // the user's unique id, which a new user of the same name does not have
 	EnableDate   *time.Time `json:",omitempty"`
 	Tags         []Tag      `json:",omitempty"`
 	// LastStep is the last TOTP time step accepted: codes of that step or
@@ -252,15 +253,29 @@ func mfaUser(c *Call) string {
 	return ""
 }
 
+// holder returns the user a device is assigned to, or nil when it is
+// unassigned or its user has been deleted (a new user of the same name
+// does not inherit the device).
+func holder(ctx context.Context, tx store.Tx, account string, d *MFADevice) *User {
+	if d.UserName == "" {
+		return nil
+	}
+	u, _, err := get[User](ctx, tx, kindUser, account, lower(d.UserName), "")
+	if err != nil || u.UserId != d.UserId {
+		return nil
+	}
+	return u
+}
+
 // userDevices lists the devices assigned to a user.
-func userDevices(c *Call, tx store.Tx, user string) ([]*MFADevice, error) {
+func userDevices(c *Call, tx store.Tx, u *User) ([]*MFADevice, error) {
 	all, err := list[MFADevice](c.Ctx, tx, store.ListOptions{Kind: kindMFADevice, Account: c.Account})
 	if err != nil {
 		return nil, err
 	}
 	var out []*MFADevice
 	for _, d := range all {
-		if d.UserName != "" && lower(d.UserName) == lower(user) {
+		if d.UserName != "" && lower(d.UserName) == lower(u.UserName) && d.UserId == u.UserId {
 			out = append(out, d)
 		}
 	}
@@ -275,10 +290,10 @@ func enableMFADevice(s *Service, c *Call) (any, error) {
 		if err != nil {
 			return err
 		}
-		if d.UserName != "" {
+		if holder(c.Ctx, tx, c.Account, d) != nil {
 			return awserr.New("EntityAlreadyExists", "MFA Device is already in use.")
 		}
-		have, err := userDevices(c, tx, user)
+		have, err := userDevices(c, tx, u)
 		if err != nil {
 			return err
 		}
@@ -294,21 +309,22 @@ func enableMFADevice(s *Service, c *Call) (any, error) {
 			return awserr.New("InvalidAuthenticationCode", mfaInvalidCode)
 		}
 		now := c.Now
-		d.UserName, d.EnableDate, d.LastStep = u.UserName, &now, step
+		d.UserName, d.UserId, d.EnableDate, d.LastStep = u.UserName, u.UserId, &now, step
 		return nil
 	})
 }
 
 // assignedDevice loads a device and checks it is assigned to user.
 func (s *Service) assignedDevice(c *Call, tx store.Tx, user, serial string) (*MFADevice, error) {
-	if _, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found."); err != nil {
+	u, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found.")
+	if err != nil {
 		return nil, err
 	}
 	d, err := s.readDevice(c.Ctx, tx, c.Account, serial)
 	if err != nil {
 		return nil, err
 	}
-	if d.UserName == "" || lower(d.UserName) != lower(user) {
+	if d.UserName == "" || lower(d.UserName) != lower(u.UserName) || d.UserId != u.UserId {
 		return nil, awserr.New("NoSuchEntity", "MFA Device with serial number "+serial+" does not exist for user "+user+".")
 	}
 	return d, nil
@@ -345,7 +361,7 @@ func deactivateMFADevice(s *Service, c *Call) (any, error) {
 		if err != nil {
 			return err
 		}
-		d.UserName, d.EnableDate = "", nil
+		d.UserName, d.UserId, d.EnableDate = "", "", nil
 		return put(c.Ctx, tx, kindMFADevice, c.Account, lower(d.Name), "", d, false)
 	})
 }
@@ -357,7 +373,7 @@ func deleteVirtualMFADevice(s *Service, c *Call) (any, error) {
 		if err != nil {
 			return err
 		}
-		if d.UserName != "" {
+		if holder(c.Ctx, tx, c.Account, d) != nil {
 			return awserr.New("DeleteConflict", "MFA Device is still in use by user "+d.UserName+"; deactivate it first.")
 		}
 		return tx.Delete(c.Ctx, store.Key{Kind: kindMFADevice, Account: c.Account, ID: lower(d.Name)}, 0)
@@ -369,11 +385,11 @@ func listMFADevices(s *Service, c *Call) (any, error) {
 	var devices []*MFADevice
 	if user != "" {
 		err := s.store.View(c.Ctx, func(tx store.Tx) error {
-			if _, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found."); err != nil {
+			u, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found.")
+			if err != nil {
 				return err
 			}
-			var err error
-			devices, err = userDevices(c, tx, user)
+			devices, err = userDevices(c, tx, u)
 			return err
 		})
 		if err != nil {
@@ -400,17 +416,15 @@ func listVirtualMFADevices(s *Service, c *Call) (any, error) {
 			return err
 		}
 		for _, d := range devices {
-			assigned := d.UserName != ""
-			if (status == "Assigned" && !assigned) || (status == "Unassigned" && assigned) {
+			u := holder(c.Ctx, tx, c.Account, d)
+			if (status == "Assigned" && u == nil) || (status == "Unassigned" && u != nil) {
 				continue
 			}
 			m := map[string]any{"SerialNumber": d.SerialNumber}
-			if assigned {
+			if u != nil {
 				m["EnableDate"] = d.EnableDate
-				if u, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(d.UserName), ""); err == nil {
-					m["User"] = map[string]any{"Path": u.Path, "UserName": u.UserName, "UserId": u.UserId,
-						"Arn": u.Arn, "CreateDate": u.CreateDate}
-				}
+				m["User"] = map[string]any{"Path": u.Path, "UserName": u.UserName, "UserId": u.UserId,
+					"Arn": u.Arn, "CreateDate": u.CreateDate}
 			}
 			if len(d.Tags) > 0 {
 				m["Tags"] = d.Tags
@@ -439,6 +453,9 @@ func getMFADevice(s *Service, c *Call) (any, error) {
 		var err error
 		if user == "" {
 			d, err = s.readDevice(c.Ctx, tx, c.Account, serial)
+			if err == nil && holder(c.Ctx, tx, c.Account, d) == nil {
+				d.UserName, d.EnableDate = "", nil
+			}
 			return err
 		}
 		d, err = s.assignedDevice(c, tx, user, serial)
@@ -499,7 +516,7 @@ func listMFADeviceTags(s *Service, c *Call) (any, error) {
 func (s *Service) VerifyMFA(ctx context.Context, account, serialNumber, code string, now time.Time) (user string, err error) {
 	err = s.update(ctx, func(tx store.Tx) error {
 		d, err := s.readDevice(ctx, tx, account, serialNumber)
-		if awserr.As(err) != nil || (err == nil && d.UserName == "") {
+		if awserr.As(err) != nil || (err == nil && holder(ctx, tx, account, d) == nil) {
 			return awserr.New("AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code.")
 		}
 		if err != nil {

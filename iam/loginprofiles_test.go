@@ -1,0 +1,131 @@
+package iam
+
+import (
+	"context"
+	"encoding/base32"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/authz"
+	"github.com/gatehouse-iam/gatehouse/awserr"
+	"github.com/gatehouse-iam/gatehouse/protocol"
+	"github.com/gatehouse-iam/gatehouse/store"
+	"github.com/gatehouse-iam/gatehouse/store/sqlite"
+)
+
+// TestSignInAcrossUserChanges checks the DeleteUser guard, the rename
+// helper, and that a new user of a deleted user's name inherits neither its
+// password nor its MFA device.
+func TestSignInAcrossUserChanges(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	sealer, _ := NewSealer(make([]byte, 32))
+	s, err := New(ctx, Config{Store: st, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const account = "111122223333"
+	newCall := func(p protocol.Params) *Call {
+		return &Call{Ctx: ctx, Account: account, Caller: &authz.Principal{Type: authz.Root}, Params: p, Now: time.Now().UTC(), Context: authz.Context{}}
+	}
+	call := func(op string, p protocol.Params) (any, error) { return operations[op].Handle(s, newCall(p)) }
+	must := func(op string, p protocol.Params) any {
+		t.Helper()
+		out, err := call(op, p)
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		return out
+	}
+	withUser := func(name string, fn func(tx store.Tx, c *Call, u *User) error) error {
+		return s.update(ctx, func(tx store.Tx) error {
+			u, _, err := get[User](ctx, tx, kindUser, account, lower(name), "")
+			if err != nil {
+				return err
+			}
+			return fn(tx, newCall(nil), u)
+		})
+	}
+	conflict := func(name string) string {
+		t.Helper()
+		var msg string
+		if err := withUser(name, func(tx store.Tx, c *Call, u *User) error {
+			if e := awserr.As(s.userSignInConflict(c, tx, u)); e != nil {
+				msg = e.Message
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+
+	must("CreateUser", protocol.Params{"UserName": "ann"})
+	if msg := conflict("ann"); msg != "" {
+		t.Fatalf("conflict without credentials: %s", msg)
+	}
+	must("CreateLoginProfile", protocol.Params{"UserName": "ann", "Password": "Passw0rd!"})
+	if msg := conflict("ann"); msg != "Cannot delete entity, must delete login profile first." {
+		t.Fatalf("conflict with a password: %q", msg)
+	}
+	dev := must("CreateVirtualMFADevice", protocol.Params{"VirtualMFADeviceName": "ann"}).(map[string]any)["VirtualMFADevice"].(map[string]any)
+	serial := dev["SerialNumber"].(string)
+	key, _ := base32.StdEncoding.DecodeString(string(dev["Base32StringSeed"].([]byte)))
+	step := totpStepAt(time.Now())
+	must("EnableMFADevice", protocol.Params{"UserName": "ann", "SerialNumber": serial,
+		"AuthenticationCode1": totp(key, step-1), "AuthenticationCode2": totp(key, step)})
+	must("DeleteLoginProfile", protocol.Params{"UserName": "ann"})
+	if msg := conflict("ann"); msg != "Cannot delete entity, must delete MFA device first." {
+		t.Fatalf("conflict with an MFA device: %q", msg)
+	}
+	must("CreateLoginProfile", protocol.Params{"UserName": "ann", "Password": "Passw0rd!"})
+
+	// Rename ann to bea: the password and the device follow.
+	must("UpdateUser", protocol.Params{"UserName": "ann", "NewUserName": "bea"})
+	if err := withUser("bea", func(tx store.Tx, c *Call, u *User) error { return s.renameSignIn(c, tx, "ann", u) }); err != nil {
+		t.Fatal(err)
+	}
+	if !s.CheckPassword(ctx, account, "bea", "Passw0rd!") || s.CheckPassword(ctx, account, "ann", "Passw0rd!") {
+		t.Fatal("password did not follow the rename")
+	}
+	if out := must("ListMFADevices", protocol.Params{"UserName": "bea"}).(map[string]any)["MFADevices"].([]map[string]any); len(out) != 1 {
+		t.Fatalf("devices after rename: %v", out)
+	}
+	if user, err := s.VerifyMFA(ctx, account, serial, totp(key, step+1), time.Now()); err != nil || user != "bea" {
+		t.Fatalf("VerifyMFA after rename: %q %v", user, err)
+	}
+
+	// Delete bea without the guard (as DeleteUser does today) and create a
+	// namesake: it inherits nothing.
+	if err := s.update(ctx, func(tx store.Tx) error {
+		return tx.Delete(ctx, store.Key{Kind: kindUser, Account: account, ID: "bea"}, 0)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	must("CreateUser", protocol.Params{"UserName": "bea"})
+	if s.CheckPassword(ctx, account, "bea", "Passw0rd!") {
+		t.Fatal("a new user inherited a deleted user's password")
+	}
+	if _, err := call("GetLoginProfile", protocol.Params{"UserName": "bea"}); awserr.As(err) == nil || awserr.As(err).Code != "NoSuchEntity" {
+		t.Fatalf("GetLoginProfile of the namesake: %v", err)
+	}
+	if _, err := s.VerifyMFA(ctx, account, serial, totp(key, step+2), time.Now()); err == nil {
+		t.Fatal("a deleted user's device still verifies")
+	}
+	if msg := conflict("bea"); msg != "" {
+		t.Fatalf("namesake conflict: %q", msg)
+	}
+	must("CreateLoginProfile", protocol.Params{"UserName": "bea", "Password": "Other-Passw0rd"})
+	if !s.CheckPassword(ctx, account, "bea", "Other-Passw0rd") {
+		t.Fatal("namesake's own password")
+	}
+	unassigned := must("ListVirtualMFADevices", protocol.Params{"AssignmentStatus": "Unassigned"}).(map[string]any)["VirtualMFADevices"].([]map[string]any)
+	if len(unassigned) != 1 {
+		t.Fatalf("orphaned device is not unassigned: %v", unassigned)
+	}
+	must("DeleteVirtualMFADevice", protocol.Params{"SerialNumber": serial})
+}
