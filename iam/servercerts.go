@@ -11,7 +11,7 @@ import (
 )
 
 // kindServerCert is a server certificate; ID: its lower-cased name.
-const kindServerCert = "iam.servercert"
+const kindServerCert = "iam.servercertificate"
 
 // serverCertsPerAccount is IAM's ServerCertificatesPerAccount quota.
 const serverCertsPerAccount = 20
