@@ -40,8 +40,21 @@ type Server struct {
 // Handler is the server's HTTP handler, for in-process requests.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Options change the server Start builds.
+type Options struct {
+	// Now is the server's clock (time.Now when nil): tests move it forward
+	// to expire sessions. Requests must be signed within 15 minutes of it.
+	Now func() time.Time
+}
+
 // Start runs a server until the test ends.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith runs a server with options until the test ends.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.OpenMemory()
@@ -68,7 +81,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc})
+	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
