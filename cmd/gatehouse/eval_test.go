@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,23 @@ func TestUnknownCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"frobnicate"}, nil, &stdout, &stderr); code != 2 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestSimulateLocal(t *testing.T) {
+	dir := t.TempDir()
+	pol := dir + "/deploy.json"
+	exp := dir + "/expect.txt"
+	os.WriteFile(pol, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`), 0o600)
+	os.WriteFile(exp, []byte("# the deploy role must never manage IAM\niam:CreateUser * denied\ns3:PutObject arn:aws:s3:::b/k allowed\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"simulate", "--policy", pol, "--expect", exp}, nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	os.WriteFile(exp, []byte("iam:CreateUser * allowed\n"), 0o600)
+	stdout.Reset()
+	if code := run([]string{"simulate", "--policy", pol, "--expect", exp}, nil, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stdout.String(), "expected allowed") {
+		t.Fatalf("mismatch: exit %d: %s", code, stdout.String())
 	}
 }

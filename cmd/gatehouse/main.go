@@ -3,6 +3,7 @@
 //
 //	gatehouse serve          run the server (AWS IAM API on 127.0.0.1:4566)
 //	gatehouse eval [FILE]    decide an authorization document (stdin when FILE is absent or "-")
+//	gatehouse simulate       simulate decisions for a principal or policies, checked against expectations
 package main
 
 import (
@@ -14,8 +15,9 @@ import (
 // commands maps each subcommand to its entry point, which returns the
 // process exit status.
 var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
-	"eval":  runEval,
-	"serve": runServe,
+	"eval":     runEval,
+	"serve":    runServe,
+	"simulate": runSimulate,
 }
 
 func main() {
@@ -43,6 +45,8 @@ commands:
   serve         run the server: the AWS IAM API, on 127.0.0.1:4566 by default
                 (flags: --addr, --data-dir, --ephemeral, --account-id, --root-access-key-id,
                 --root-secret-access-key, --partition; see gatehouse serve -h)
+  simulate      simulate decisions for a principal (--principal ARN, through the IAM API) or for
+                policy files (--policy FILE, locally), optionally checked against an --expect file
   eval [FILE]   decide an authorization document (JSON; stdin when FILE is absent or "-")
                 and print the decision with its explanation
 `)
