@@ -3,7 +3,6 @@ package iam
 import (
 	"errors"
 	"strings"
-	"unicode"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/store"
@@ -50,17 +49,17 @@ func passwordViolation() error {
 
 // checkPassword checks a new password against the account's policy, or
 // against AWS's default policy when the account has none: at least 8
-// characters and three of the four character classes (upper case, lower
-// case, digits, symbols).
+// characters and three of the four character classes. The classes are
+// AWS's: Latin letters A–Z and a–z, digits 0–9, and passwordSymbols.
 func checkPassword(pp *PasswordPolicy, password string) error {
 	var upper, lowerCase, digit, symbol bool
 	for _, r := range password {
 		switch {
-		case unicode.IsUpper(r):
+		case 'A' <= r && r <= 'Z':
 			upper = true
-		case unicode.IsLower(r):
+		case 'a' <= r && r <= 'z':
 			lowerCase = true
-		case unicode.IsDigit(r):
+		case '0' <= r && r <= '9':
 			digit = true
 		case strings.ContainsRune(passwordSymbols, r):
 			symbol = true

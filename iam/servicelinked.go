@@ -3,6 +3,7 @@ package iam
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode"
 
@@ -14,6 +15,9 @@ import (
 
 // kindSLRDeletion is a service-linked role deletion task; ID: the task id.
 const kindSLRDeletion = "iam.slrdeletion"
+
+// maxRoleName is the longest role name IAM accepts.
+const maxRoleName = 64
 
 func init() {
 	register(
@@ -98,6 +102,7 @@ func serviceRoleName(ls linkedService, suffix string) string {
 
 func newServiceLinkedRoleResource(s *Service, c *Call) string {
 	service := c.Params.String("AWSServiceName")
+	c.Context.Set("iam:AWSServiceName", service)
 	ls, _ := serviceLinked(service)
 	return s.arn(c.Account, "role", "/aws-service-role/"+service+"/", serviceRoleName(ls, c.Params.String("CustomSuffix")))
 }
@@ -112,6 +117,9 @@ func createServiceLinkedRole(s *Service, c *Call) (any, error) {
 		return nil, awserr.New("InvalidInput", "Custom suffix is not allowed for "+service+".")
 	}
 	name := serviceRoleName(ls, suffix)
+	if len(name) > maxRoleName {
+		return nil, awserr.New("InvalidInput", fmt.Sprintf("The role name %s is longer than %d characters: use a shorter CustomSuffix.", name, maxRoleName))
+	}
 	r := &Role{Path: "/aws-service-role/" + service + "/", RoleName: name, RoleId: newID(prefixRole), CreateDate: c.Now,
 		AssumeRolePolicyDocument: serviceTrustPolicy(service), Description: c.Params.String("Description"),
 		MaxSessionDuration: 3600, ServiceLinked: true}

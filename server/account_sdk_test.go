@@ -203,6 +203,11 @@ func TestAccountAliases(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
+	for _, bad := range []string{"Upper-case", "double--hyphen", "-leading", "a"} {
+		if err := alias(otherRoot, bad); apiCode(err) != "ValidationError" {
+			t.Errorf("alias %q: %v", bad, err)
+		}
+	}
 	out, err := root.ListAccountAliases(ctx, &iamsdk.ListAccountAliasesInput{})
 	if err != nil || !slices.Equal(out.AccountAliases, []string{"example-corp"}) {
 		t.Fatalf("ListAccountAliases: %+v %v", out, err)
@@ -485,6 +490,7 @@ func TestServiceLinkedRoles(t *testing.T) {
 		{"not a service", "example.com", "", "InvalidInput"},
 		{"suffix", "autoscaling.amazonaws.com", "fleet", ""},
 		{"derived name", "lambda.amazonaws.com", "", ""},
+		{"name too long", "autoscaling.amazonaws.com", strings.Repeat("x", 40), "InvalidInput"},
 	} {
 		in := &iamsdk.CreateServiceLinkedRoleInput{AWSServiceName: aws.String(tc.service)}
 		if tc.suffix != "" {
@@ -600,5 +606,21 @@ func TestListPoliciesGrantingServiceAccess(t *testing.T) {
 			ServiceNamespaces: []string{"s3"}}); apiCode(err) != "NoSuchEntity" {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// TestServiceLinkedRoleCondition: iam:AWSServiceName restricts which
+// service's role a user may create.
+func TestServiceLinkedRoleCondition(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	mustUser(t, ts.IAMClient(), "ops")
+	ops := userClient(t, ts, "ops", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole",
+		"Resource":"arn:aws:iam::*:role/aws-service-role/*","Condition":{"StringEquals":{"iam:AWSServiceName":"autoscaling.amazonaws.com"}}}]}`)
+	if _, err := ops.CreateServiceLinkedRole(ctx, &iamsdk.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("ecs.amazonaws.com")}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("another service: %v", err)
+	}
+	if _, err := ops.CreateServiceLinkedRole(ctx, &iamsdk.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("autoscaling.amazonaws.com")}); err != nil {
+		t.Fatal(err)
 	}
 }
