@@ -27,6 +27,8 @@ func (s *Service) Handle(op string, c *iam.Call, sess *Session) (any, error) {
 		return s.assumeRole(c, sess)
 	case "AssumeRoleWithWebIdentity":
 		return s.assumeRoleWithWebIdentity(c)
+	case "AssumeRoleWithSAML":
+		return s.assumeRoleWithSAML(c)
 	case "GetSessionToken":
 		return s.getSessionToken(c, sess)
 	case "GetFederationToken":
@@ -84,6 +86,9 @@ func duration(c *iam.Call, def, min, max int64, tooLong string) (time.Duration, 
 	return time.Duration(d) * time.Second, nil
 }
 
+// maxPolicyARNs is how many managed session policies a request may name.
+const maxPolicyARNs = 10
+
 // sessionPolicies reads the Policy and PolicyArns parameters.
 func (s *Service) sessionPolicies(c *iam.Call) ([]string, []string, error) {
 	var docs []string
@@ -98,7 +103,11 @@ func (s *Service) sessionPolicies(c *iam.Call) ([]string, []string, error) {
 		docs = append(docs, doc)
 	}
 	var arns []string
-	for _, p := range c.Params.Structs("PolicyArns") {
+	list := c.Params.Structs("PolicyArns")
+	if len(list) > maxPolicyARNs {
+		return nil, nil, awserr.New("ValidationError", fmt.Sprintf("1 validation error detected: Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxPolicyARNs))
+	}
+	for _, p := range list {
 		a := p.String("arn")
 		if _, ok := s.iam.Snapshot().ManagedPolicyDocument(a); !ok {
 			return nil, nil, awserr.New("InvalidParameterValue", "Policy "+a+" does not exist or is not attachable.")
