@@ -129,3 +129,22 @@ func TestSignInAcrossUserChanges(t *testing.T) {
 	}
 	must("DeleteVirtualMFADevice", protocol.Params{"SerialNumber": serial})
 }
+
+// BenchmarkHashPassword measures what one password costs to set or check
+// (PBKDF2-HMAC-SHA256, 600,000 iterations).
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		if _, err := hashPassword("Passw0rd!"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTOTP measures one code computation; verifying a code computes
+// up to three, enabling a device up to 42.
+func BenchmarkTOTP(b *testing.B) {
+	key := []byte("12345678901234567890")
+	for i := int64(0); b.Loop(); i++ {
+		totp(key, i)
+	}
+}
