@@ -2,13 +2,16 @@
 # compare.sh runs gatehouse-load against Gatehouse and moto_server, both on
 # loopback, for GetUser and ListUsers (20 users) at several concurrency
 # levels, RUNS times each, and prints the median of each cell as a Markdown
-# table. Every run's JSON report is kept in $OUT/runs.jsonl.
+# table. Every run's JSON report is kept in $OUT/runs.jsonl. The target
+# "floor" posts the same signed requests to Gatehouse's /_gatehouse/health,
+# which answers without verifying or decoding anything: the cost of HTTP and
+# signing alone on this machine, the ceiling for any handler.
 #
 # Run it from the repository root:
 #
 #	cmd/gatehouse-load/compare.sh
 #
-# Environment (defaults in brackets): TARGETS [gatehouse moto], OPS [GetUser
+# Environment (defaults in brackets): TARGETS [floor gatehouse moto], OPS [GetUser
 # ListUsers], CONCURRENCY [8 32 64], RUNS [3], DURATION [10s], WARMUP [2s],
 # USERS [20], OUT [a new temporary directory], GATEHOUSE [a gatehouse binary
 # to use instead of building ./cmd/gatehouse], PIN [unset: server and load
@@ -16,7 +19,7 @@
 # load generator to CPU 1].
 set -euo pipefail
 
-TARGETS=${TARGETS:-gatehouse moto}
+TARGETS=${TARGETS:-floor gatehouse moto}
 OPS=${OPS:-GetUser ListUsers}
 CONCURRENCY=${CONCURRENCY:-8 32 64}
 RUNS=${RUNS:-3}
@@ -54,11 +57,13 @@ wait_port() {
 }
 
 for target in $TARGETS; do
+	path=/ ops=$OPS
 	case $target in
-	gatehouse)
+	gatehouse | floor)
 		"${server_cpu[@]}" "$OUT/gatehouse" serve --ephemeral --addr "127.0.0.1:$GH_PORT" --account-id 123456789012 \
-			--root-access-key-id test --root-secret-access-key test >"$OUT/gatehouse.log" 2>&1 &
-		port=$GH_PORT ;;
+			--root-access-key-id test --root-secret-access-key test >"$OUT/$target.log" 2>&1 &
+		port=$GH_PORT
+		if [[ $target == floor ]]; then path=/_gatehouse/health ops=GetUser; fi ;;
 	moto)
 		"${server_cpu[@]}" moto_server -p "$MOTO_PORT" >"$OUT/moto.log" 2>&1 &
 		port=$MOTO_PORT ;;
@@ -67,10 +72,10 @@ for target in $TARGETS; do
 	pid=$!
 	pids+=("$pid")
 	wait_port "$port"
-	for op in $OPS; do
+	for op in $ops; do
 		for c in $CONCURRENCY; do
 			for run in $(seq "$RUNS"); do
-				"${load_cpu[@]}" "$OUT/gatehouse-load" --endpoint "http://127.0.0.1:$port" --access-key test --secret-key test \
+				"${load_cpu[@]}" "$OUT/gatehouse-load" --endpoint "http://127.0.0.1:$port$path" --access-key test --secret-key test \
 					--op "$op" --setup "$USERS" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --json |
 					jq -c --arg target "$target" --argjson run "$run" '. + {target: $target, run: $run}' |
 					tee -a "$OUT/runs.jsonl" >&2
