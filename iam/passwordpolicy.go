@@ -2,6 +2,7 @@ package iam
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -42,7 +43,12 @@ type PasswordPolicy struct {
 // symbols.
 const passwordSymbols = "!@#$%^&*()_+-=[]{}|'"
 
-// passwordViolation is IAM's error for a password that breaks the policy.
+// defaultMinimumLength is the minimum length of AWS's default password
+// policy, which applies while an account has none of its own.
+const defaultMinimumLength = 8
+
+// passwordViolation is IAM's error for a password that breaks the account's
+// own policy.
 func passwordViolation() error {
 	return awserr.New("PasswordPolicyViolation", "Password does not conform to the account password policy.")
 }
@@ -51,6 +57,8 @@ func passwordViolation() error {
 // against AWS's default policy when the account has none: at least 8
 // characters and three of the four character classes. The classes are
 // AWS's: Latin letters A–Z and a–z, digits 0–9, and passwordSymbols.
+// Violations of the default policy say what is missing, as AWS's do; those
+// of an account's policy do not.
 func checkPassword(pp *PasswordPolicy, password string) error {
 	var upper, lowerCase, digit, symbol bool
 	for _, r := range password {
@@ -67,14 +75,26 @@ func checkPassword(pp *PasswordPolicy, password string) error {
 	}
 	length := int64(len([]rune(password)))
 	if pp == nil {
-		classes := 0
-		for _, b := range []bool{upper, lowerCase, digit, symbol} {
-			if b {
-				classes++
+		if length < defaultMinimumLength {
+			return awserr.New("PasswordPolicyViolation", fmt.Sprintf("Password should have a minimum length of %d", defaultMinimumLength))
+		}
+		var missing []string
+		for _, cl := range []struct {
+			have bool
+			text string
+		}{
+			{upper, "Password should have at least one uppercase letter"},
+			{lowerCase, "Password should have at least one lowercase letter"},
+			{digit, "Password should have at least one number"},
+			{symbol, "Password should have at least one symbol"},
+		} {
+			if !cl.have {
+				missing = append(missing, cl.text)
 			}
 		}
-		if length < 8 || classes < 3 {
-			return passwordViolation()
+		if need := len(missing) - 1; need > 0 {
+			return awserr.New("PasswordPolicyViolation", fmt.Sprintf("Password should meet %d more of the following requirements: %s",
+				need, strings.Join(missing, ", ")))
 		}
 		return nil
 	}

@@ -62,8 +62,14 @@ func TestLoginProfilesAndPasswordPolicy(t *testing.T) {
 			t.Errorf("CreateLoginProfile(%s, %s): %v, want %s", tc.user, tc.password, err, tc.want)
 		}
 	}
-	if err := create("alice", "short1A"); apiMessage(err) != "Password does not conform to the account password policy." {
-		t.Errorf("violation message: %v", err)
+	for password, msg := range map[string]string{
+		"short1A":      "Password should have a minimum length of 8",
+		"alllowercase": "Password should meet 2 more of the following requirements: Password should have at least one uppercase letter, Password should have at least one number, Password should have at least one symbol",
+		"lower-case":   "Password should meet 1 more of the following requirements: Password should have at least one uppercase letter, Password should have at least one number",
+	} {
+		if err := create("alice", password); apiMessage(err) != msg {
+			t.Errorf("violation message for %q: %v", password, err)
+		}
 	}
 	if err := create("alice", "Passw0rd!"); err != nil {
 		t.Fatal(err)
@@ -102,7 +108,7 @@ func TestLoginProfilesAndPasswordPolicy(t *testing.T) {
 			PasswordResetRequired: aws.Bool(false)})
 		return err
 	}
-	if err := update("Passw0rd!"); apiCode(err) != "PasswordPolicyViolation" {
+	if err := update("Passw0rd!"); apiCode(err) != "PasswordPolicyViolation" || apiMessage(err) != "Password does not conform to the account password policy." {
 		t.Fatalf("too short for the new policy: %v", err)
 	}
 	if err := update("Longer-Passw0rd"); err != nil {
