@@ -58,9 +58,11 @@ func createAccessKey(s *Service, c *Call) (any, error) {
 	k.SecretEncrypted = s.sealer.Seal(secret, k.AccessKeyId)
 	err = s.update(c.Ctx, func(tx store.Tx) error {
 		if user != "" {
-			if _, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found."); err != nil {
+			u, _, err := get[User](c.Ctx, tx, kindUser, c.Account, lower(user), "The user with name "+user+" cannot be found.")
+			if err != nil {
 				return err
 			}
+			k.UserName = u.UserName // as stored, whatever the case of the parameter
 		}
 		keys, err := s.userKeys(c, tx, user)
 		if err != nil {
@@ -75,8 +77,8 @@ func createAccessKey(s *Service, c *Call) (any, error) {
 		return nil, err
 	}
 	out := map[string]any{"AccessKeyId": k.AccessKeyId, "Status": k.Status, "SecretAccessKey": secret, "CreateDate": k.CreateDate}
-	if user != "" {
-		out["UserName"] = user
+	if k.UserName != "" {
+		out["UserName"] = k.UserName
 	}
 	return map[string]any{"AccessKey": out}, nil
 }
