@@ -11,13 +11,6 @@ import (
 // every account); ID: the alias; Parent: the account id.
 const kindAccountAlias = "iam.accountalias"
 
-// Record kinds other files own that GetAccountSummary counts by name.
-const (
-	kindSAMLProviderName      = "iam.samlprovider"
-	kindOIDCProviderName      = "iam.oidcprovider"
-	kindServerCertificateName = "iam.servercertificate"
-)
-
 // Fixed IAM quotas that Gatehouse does not make configurable, as
 // GetAccountSummary reports them.
 const (
@@ -132,8 +125,8 @@ func getAccountSummary(s *Service, c *Call) (any, error) {
 		}{
 			{"Users", []string{kindUser}}, {"Groups", []string{kindGroup}}, {"Roles", []string{kindRole}},
 			{"Policies", []string{kindPolicy}}, {"InstanceProfiles", []string{kindProfile}},
-			{"ServerCertificates", []string{kindServerCertificateName}},
-			{"Providers", []string{kindSAMLProviderName, kindOIDCProviderName}},
+			{"ServerCertificates", []string{kindServerCert}},
+			{"Providers", []string{kindSAML, kindOIDC}},
 			{"MFADevices", []string{kindMFADevice}},
 		}
 		for _, ct := range counts {
@@ -166,6 +159,12 @@ func getAccountSummary(s *Service, c *Call) (any, error) {
 			return err
 		} else if n > 0 {
 			m["AccountAccessKeysPresent"] = 1
+		}
+		rootCerts := ""
+		if n, err := tx.Count(c.Ctx, store.ListOptions{Kind: kindSigningCert, Account: c.Account, Parent: &rootCerts}); err != nil {
+			return err
+		} else if n > 0 {
+			m["AccountSigningCertificatesPresent"] = 1
 		}
 		prefs, err := stsPreferences(c, tx)
 		m["GlobalEndpointTokenVersion"] = prefs.tokenVersion()

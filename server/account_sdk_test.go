@@ -260,6 +260,10 @@ func TestAccountSummary(t *testing.T) {
 	if _, err := root.CreateInstanceProfile(ctx, &iamsdk.CreateInstanceProfileInput{InstanceProfileName: aws.String("ip")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := root.CreateOpenIDConnectProvider(ctx, &iamsdk.CreateOpenIDConnectProviderInput{Url: aws.String("https://token.example.com"),
+		ThumbprintList: []string{strings.Repeat("a", 40)}, ClientIDList: []string{"sts.amazonaws.com"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := root.SetSecurityTokenServicePreferences(ctx, &iamsdk.SetSecurityTokenServicePreferencesInput{
 		GlobalEndpointTokenVersion: types.GlobalEndpointTokenVersionV2Token}); err != nil {
 		t.Fatal(err)
@@ -272,7 +276,8 @@ func TestAccountSummary(t *testing.T) {
 		"Users": 2, "UsersQuota": 5000, "Groups": 1, "GroupsQuota": 300, "Roles": 1, "RolesQuota": 1000, "Policies": 1,
 		"PoliciesQuota": 1500, "PolicyVersionsInUse": 2, "AccessKeysPerUserQuota": 2, "AttachedPoliciesPerUserQuota": 10,
 		"MFADevices": 1, "MFADevicesInUse": 0, "InstanceProfiles": 1, "AccountAccessKeysPresent": 1, "AccountMFAEnabled": 0,
-		"GlobalEndpointTokenVersion": 2, "UserPolicySizeQuota": 2048, "AssumeRolePolicySizeQuota": 2048,
+		"GlobalEndpointTokenVersion": 2, "UserPolicySizeQuota": 2048, "AssumeRolePolicySizeQuota": 2048, "Providers": 1,
+		"ServerCertificates": 0, "AccountSigningCertificatesPresent": 0,
 	} {
 		if got, ok := out.SummaryMap[k]; !ok || got != want {
 			t.Errorf("SummaryMap[%s] = %d (%v), want %d", k, got, ok, want)
