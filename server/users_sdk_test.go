@@ -403,3 +403,133 @@ func TestDeleteUserConflicts(t *testing.T) {
 		t.Fatalf("recreated user inherited groups: %+v", g)
 	}
 }
+
+// coreStep is one call a test caller makes and the error code (and message,
+// when not "") it expects; "" for success.
+type coreStep struct {
+	name      string
+	call      func(c *iamsdk.Client) error
+	code, msg string
+}
+
+func TestAuthorizationThroughEngine(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	acct := testserver.Account
+	userARN := func(n string) string { return "arn:aws:iam::" + acct + ":user/" + n }
+	boundary := *must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("read-boundary"),
+		PolicyDocument: aws.String(coreAllow("iam:Get*", "iam:List*"))})).Policy.Arn
+	for _, team := range []string{"blue", "red"} {
+		must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(team),
+			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String(team)}}}))
+	}
+	createUser := func(name string, tags map[string]string, boundary string) func(c *iamsdk.Client) error {
+		return func(c *iamsdk.Client) error {
+			in := &iamsdk.CreateUserInput{UserName: aws.String(name)}
+			for k, v := range tags {
+				in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(v)})
+			}
+			if boundary != "" {
+				in.PermissionsBoundary = aws.String(boundary)
+			}
+			return must2(c.CreateUser(ctx, in))
+		}
+	}
+	getUser := func(name string) func(c *iamsdk.Client) error {
+		return func(c *iamsdk.Client) error { return must2(c.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String(name)})) }
+	}
+	attach := func(user, policy string) func(c *iamsdk.Client) error {
+		return func(c *iamsdk.Client) error {
+			return must2(c.AttachUserPolicy(ctx, &iamsdk.AttachUserPolicyInput{UserName: aws.String(user), PolicyArn: aws.String(policy)}))
+		}
+	}
+	cond := func(actions, test, key, value string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":` + actions + `,"Resource":"*",` +
+			`"Condition":{"` + test + `":{"` + key + `":"` + value + `"}}}]}`
+	}
+	denied := func(user, action, resource, reason string) string {
+		return "User: " + userARN(user) + " is not authorized to perform: " + action + " on resource: " + resource + " " + reason
+	}
+
+	cases := []struct {
+		name                string
+		inline, groupPolicy string
+		boundary            bool
+		steps               []coreStep
+	}{
+		{name: "group grants", groupPolicy: coreAllow("iam:CreateUser", "iam:DeleteUser"), steps: []coreStep{
+			{"CreateUser", createUser("by-group", nil, ""), "", ""},
+			{"DeleteUser", func(c *iamsdk.Client) error {
+				return must2(c.DeleteUser(ctx, &iamsdk.DeleteUserInput{UserName: aws.String("by-group")}))
+			}, "", ""},
+			{"GetUser", getUser("blue"), "AccessDenied",
+				denied("caller0", "iam:GetUser", userARN("blue"), "because no identity-based policy allows the iam:GetUser action")},
+		}},
+		{name: "permissions boundary", inline: coreAllow("iam:*"), boundary: true, steps: []coreStep{
+			{"GetUser", getUser("blue"), "", ""},
+			{"CreateUser", createUser("by-boundary", nil, ""), "AccessDenied",
+				denied("caller1", "iam:CreateUser", userARN("by-boundary"), "because no permissions boundary allows the iam:CreateUser action")},
+		}},
+		{name: "explicit deny", inline: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"},` +
+			`{"Effect":"Deny","Action":"iam:DeleteUser","Resource":"arn:aws:iam::*:user/blue"}]}`, steps: []coreStep{
+			{"GetUser", getUser("blue"), "", ""},
+			{"DeleteUser", func(c *iamsdk.Client) error {
+				return must2(c.DeleteUser(ctx, &iamsdk.DeleteUserInput{UserName: aws.String("blue")}))
+			}, "AccessDenied", denied("caller2", "iam:DeleteUser", userARN("blue"), "with an explicit deny in an identity-based policy")},
+		}},
+		{name: "aws:RequestTag", inline: cond(`["iam:CreateUser","iam:TagUser"]`, "StringEquals", "aws:RequestTag/team", "blue"), steps: []coreStep{
+			{"CreateUser tagged blue", createUser("tagged-blue", map[string]string{"team": "blue"}, ""), "", ""},
+			{"CreateUser tagged red", createUser("tagged-red", map[string]string{"team": "red"}, ""), "AccessDenied", ""},
+			{"CreateUser untagged", createUser("untagged", nil, ""), "AccessDenied", ""},
+		}},
+		{name: "iam:PolicyARN", inline: cond(`["iam:AttachUserPolicy","iam:DetachUserPolicy"]`, "ArnEquals", "iam:PolicyARN", readOnlyAccess), steps: []coreStep{
+			{"attach ReadOnlyAccess", attach("red", readOnlyAccess), "", ""},
+			{"attach AdministratorAccess", attach("red", "arn:aws:iam::aws:policy/AdministratorAccess"), "AccessDenied", ""},
+			{"detach ReadOnlyAccess", func(c *iamsdk.Client) error {
+				return must2(c.DetachUserPolicy(ctx, &iamsdk.DetachUserPolicyInput{UserName: aws.String("red"), PolicyArn: aws.String(readOnlyAccess)}))
+			}, "", ""},
+		}},
+		{name: "iam:PermissionsBoundary", inline: cond(`["iam:CreateUser","iam:PutUserPermissionsBoundary"]`, "StringEquals", "iam:PermissionsBoundary", boundary), steps: []coreStep{
+			{"CreateUser with the boundary", createUser("bounded", nil, boundary), "", ""},
+			{"CreateUser without a boundary", createUser("unbounded", nil, ""), "AccessDenied", ""},
+			{"CreateUser with another boundary", createUser("other-bound", nil, readOnlyAccess), "AccessDenied", ""},
+			{"PutUserPermissionsBoundary another", func(c *iamsdk.Client) error {
+				return must2(c.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("bounded"),
+					PermissionsBoundary: aws.String(readOnlyAccess)}))
+			}, "AccessDenied", ""},
+		}},
+		{name: "aws:ResourceTag", inline: cond(`"iam:GetUser"`, "StringEquals", "aws:ResourceTag/team", "blue"), steps: []coreStep{
+			{"GetUser blue", getUser("blue"), "", ""},
+			{"GetUser red", getUser("red"), "AccessDenied", ""},
+			{"GetUser missing", getUser("nobody"), "AccessDenied", ""},
+		}},
+	}
+	for i, c := range cases {
+		user := fmt.Sprintf("caller%d", i)
+		must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(user)}))
+		if c.inline != "" {
+			must(root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("p"), PolicyDocument: aws.String(c.inline)}))
+		}
+		if c.groupPolicy != "" {
+			must(root.CreateGroup(ctx, &iamsdk.CreateGroupInput{GroupName: aws.String(user + "-group")}))
+			must(root.PutGroupPolicy(ctx, &iamsdk.PutGroupPolicyInput{GroupName: aws.String(user + "-group"), PolicyName: aws.String("p"),
+				PolicyDocument: aws.String(c.groupPolicy)}))
+			must(root.AddUserToGroup(ctx, &iamsdk.AddUserToGroupInput{GroupName: aws.String(user + "-group"), UserName: aws.String(user)}))
+		}
+		if c.boundary {
+			must(root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String(user), PermissionsBoundary: aws.String(boundary)}))
+		}
+		client := coreKeyClient(t, ts, user)
+		for _, s := range c.steps {
+			err := s.call(client)
+			if s.code == "" {
+				if err != nil {
+					t.Fatalf("%s: %s: %v", c.name, s.name, err)
+				}
+				continue
+			}
+			wantCode(t, c.name+": "+s.name, err, s.code, s.msg)
+		}
+	}
+}
