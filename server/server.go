@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/gatehouse-iam/gatehouse/audit"
 	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/iam"
@@ -27,14 +28,20 @@ import (
 	"github.com/gatehouse-iam/gatehouse/protocol/model"
 	"github.com/gatehouse-iam/gatehouse/protocol/query"
 	"github.com/gatehouse-iam/gatehouse/sigv4"
+	"github.com/gatehouse-iam/gatehouse/store"
 	"github.com/gatehouse-iam/gatehouse/sts"
 )
 
 // Config wires the server to its services.
 type Config struct {
-	IAM  *iam.Service
-	STS  *sts.Service
-	Orgs *orgs.Service
+	// Audit, when set, records every request; a request is answered once
+	// its record is committed.
+	Audit *audit.Recorder
+	// AuditStore is where the recorder writes, for LookupEvents.
+	AuditStore store.Store
+	IAM        *iam.Service
+	STS        *sts.Service
+	Orgs       *orgs.Service
 	// Reset, when set, is called by POST /_gatehouse/reset (ephemeral mode).
 	Reset  func(ctx context.Context) error
 	Logger *slog.Logger
@@ -43,10 +50,13 @@ type Config struct {
 
 // Server handles every request of one Gatehouse node.
 type Server struct {
+	audit    *audit.Recorder
+	events   store.Store
 	iam      *iam.Service
 	sts      *sts.Service
 	orgs     *orgs.Service
 	orgsAPI  *jsonrpc.Codec
+	trailAPI *jsonrpc.Codec
 	iamModel *model.Service
 	stsModel *model.Service
 	verifier *sigv4.Verifier
@@ -72,7 +82,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{iam: cfg.IAM, sts: cfg.STS, orgs: cfg.Orgs, orgsAPI: jsonrpc.New(om), iamModel: im, stsModel: sm,
+	tm, err := model.Load("cloudtrail")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{trailAPI: jsonrpc.New(tm), audit: cfg.Audit, events: cfg.AuditStore, iam: cfg.IAM, sts: cfg.STS, orgs: cfg.Orgs, orgsAPI: jsonrpc.New(om), iamModel: im, stsModel: sm,
 		reset: cfg.Reset, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -148,8 +162,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		query.WriteError(w, s.iamModel, &awserr.Error{Code: "RequestEntityTooLarge", Message: "Request body too large.", Status: http.StatusRequestEntityTooLarge}, requestID)
 		return
 	}
-	if target := r.Header.Get("X-Amz-Target"); strings.HasPrefix(target, orgsTargetPrefix) {
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case strings.HasPrefix(target, orgsTargetPrefix):
 		s.serveOrganizations(w, r, body, requestID)
+		return
+	case isCloudTrail(target):
+		s.serveCloudTrail(w, r, body, requestID, s.trailAPI)
 		return
 	}
 	s.serveQuery(w, r, body, requestID)
@@ -159,35 +178,50 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // request names STS's API version or one of its actions.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
 	vals := r.URL.Query()
+	svc := s.iamModel
+	now := s.now()
+	rec := s.auditCall(r, "iam", requestID, now)
+	fail := func(err error) {
+		rec.Err = err
+		if m := sts.EncodedMessage(err); m != "" {
+			w.Header().Set(sts.MessageHeader, m)
+		}
+		if aerr := s.record(r, rec); aerr != nil {
+			err = aerr
+		}
+		query.WriteError(w, svc, err, requestID)
+	}
 	if r.Method == http.MethodPost && len(body) > 0 {
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			query.WriteError(w, s.iamModel, awserr.New("MalformedQueryString", "The request body is not a valid form."), requestID)
+			fail(awserr.New("MalformedQueryString", "The request body is not a valid form."))
 			return
 		}
 		for k, v := range form {
 			vals[k] = v
 		}
 	}
-	svc := s.iamModel
 	if _, isSTS := s.stsModel.Operations[vals.Get("Action")]; isSTS || vals.Get("Version") == s.stsModel.APIVersion {
-		svc = s.stsModel
+		svc, rec.Service = s.stsModel, "sts"
 	}
+	rec.OpName = vals.Get("Action")
 	res, err := s.verifier.Verify(r, body)
+	rec.Region = res.Region
 	unsigned := err != nil && sigv4.IsMissingAuthentication(err) && svc == s.stsModel && sts.Unsigned(vals.Get("Action"))
 	if err != nil && !unsigned {
-		query.WriteError(w, svc, err, requestID)
+		fail(err)
 		return
 	}
+	id, _ := res.Credential.Principal.(*identity)
+	s.auditIdentity(rec, id, res.AccessKeyID)
 	req, aerr := query.DecodeValues(svc, vals)
 	if aerr != nil {
-		query.WriteError(w, svc, aerr, requestID)
+		fail(aerr)
 		return
 	}
-	now := s.now()
+	rec.Operation, rec.Params = req.Operation, req.Params
 	call := &iam.Call{Ctx: r.Context(), Params: req.Params, Now: now.UTC().Truncate(time.Second),
 		Context: requestContext(r, res, now)}
-	id, _ := res.Credential.Principal.(*identity)
 	if id != nil {
 		call.Account, call.Caller = id.principal.Account, id.principal
 		if id.session != nil {
@@ -202,13 +236,22 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 	} else {
 		result, err = s.serveIAM(call, id, req.Operation.Name)
 	}
+	if call.Caller != nil && rec.Caller == nil {
+		// Identity-provider callers are known once their token is verified.
+		rec.Caller = call.Caller
+	}
+	if rec.AccountID == "" {
+		rec.AccountID = call.Account
+	}
 	if err != nil {
 		if awserr.As(err) == nil {
 			s.log.Error("operation failed", "request_id", requestID, "operation", req.Operation.Name, "error", err)
 		}
-		if m := sts.EncodedMessage(err); m != "" {
-			w.Header().Set(sts.MessageHeader, m)
-		}
+		fail(err)
+		return
+	}
+	rec.Result = result
+	if err := s.record(r, rec); err != nil {
 		query.WriteError(w, svc, err, requestID)
 		return
 	}
@@ -235,28 +278,40 @@ const orgsTargetPrefix = "AWSOrganizationsV20161128."
 
 // serveOrganizations handles an Organizations request.
 func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
+	now := s.now()
+	rec := s.auditCall(r, "organizations", requestID, now)
+	rec.OpName = strings.TrimPrefix(r.Header.Get("X-Amz-Target"), orgsTargetPrefix)
+	fail := func(err error) {
+		rec.Err = err
+		if aerr := s.record(r, rec); aerr != nil {
+			err = aerr
+		}
+		s.orgsAPI.WriteError(w, err, requestID)
+	}
 	if s.orgs == nil {
-		s.orgsAPI.WriteError(w, awserr.New("UnknownOperationException", "Organizations is not enabled on this server."), requestID)
+		fail(awserr.New("UnknownOperationException", "Organizations is not enabled on this server."))
 		return
 	}
 	res, err := s.verifier.Verify(r, body)
+	rec.Region = res.Region
 	if err != nil {
-		s.orgsAPI.WriteError(w, err, requestID)
+		fail(err)
 		return
 	}
 	id := res.Credential.Principal.(*identity)
+	s.auditIdentity(rec, id, res.AccessKeyID)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	req, err := s.orgsAPI.Decode(r)
 	if err != nil {
-		s.orgsAPI.WriteError(w, err, requestID)
+		fail(err)
 		return
 	}
+	rec.Operation, rec.Params = req.Operation, req.Params
 	op, ok := s.orgs.Operation(req.Operation.Name)
 	if !ok {
-		s.orgsAPI.WriteError(w, awserr.New("UnsupportedAPIEndpointException", "Gatehouse does not support "+req.Operation.Name+"."), requestID)
+		fail(awserr.New("UnsupportedAPIEndpointException", "Gatehouse does not support "+req.Operation.Name+"."))
 		return
 	}
-	now := s.now()
 	call := &iam.Call{Ctx: r.Context(), Account: id.principal.Account, Caller: id.principal, Params: req.Params,
 		Now: now.UTC().Truncate(time.Second), Context: requestContext(r, res, now)}
 	if id.session != nil {
@@ -265,7 +320,7 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body
 	areq := &authz.Request{Principal: id.principal, Action: "organizations:" + op.Name, Resource: "*", Context: call.Context}
 	var ex authz.Explanation
 	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
-		s.orgsAPI.WriteError(w, awserr.New("AccessDeniedException", ex.Message(areq)), requestID)
+		fail(awserr.New("AccessDeniedException", ex.Message(areq)))
 		return
 	}
 	result, err := op.Handle(s.orgs, call)
@@ -273,6 +328,11 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body
 		if awserr.As(err) == nil {
 			s.log.Error("operation failed", "request_id", requestID, "operation", op.Name, "error", err)
 		}
+		fail(err)
+		return
+	}
+	rec.Result = result
+	if err := s.record(r, rec); err != nil {
 		s.orgsAPI.WriteError(w, err, requestID)
 		return
 	}

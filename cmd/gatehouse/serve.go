@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/audit"
 	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/orgs"
 	"github.com/gatehouse-iam/gatehouse/server"
@@ -117,7 +118,23 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, Logger: logger}
+	var auditStore interface {
+		store.Store
+		Reset(context.Context) error
+	}
+	if cfg.ephemeral {
+		auditStore, err = sqlite.OpenMemory()
+	} else {
+		auditStore, err = sqlite.Open(filepath.Join(cfg.dataDir, "audit.db"))
+	}
+	if err != nil {
+		return err
+	}
+	defer auditStore.Close()
+	recorder := audit.NewRecorder(auditStore)
+	defer recorder.Close()
+	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, Audit: recorder,
+		AuditStore: auditStore, Logger: logger}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
 			if err := st.Reset(ctx); err != nil {
@@ -127,6 +144,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 				return err
 			}
 			if err := orgSvc.Reload(ctx); err != nil {
+				return err
+			}
+			if err := auditStore.Reset(ctx); err != nil {
 				return err
 			}
 			return svc.Bootstrap(ctx, boot.AccountID, boot.AccessKeyID, boot.SecretAccessKey)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/gatehouse-iam/gatehouse/audit"
 	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/orgs"
 	"github.com/gatehouse-iam/gatehouse/server"
@@ -81,7 +82,13 @@ func StartWith(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now})
+	auditStore, err := sqlite.OpenMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorder := audit.NewRecorder(auditStore)
+	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now,
+		Audit: recorder, AuditStore: auditStore})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +100,8 @@ func StartWith(t testing.TB, opts Options) *Server {
 	go hs.Serve(ln)
 	t.Cleanup(func() {
 		hs.Close()
+		recorder.Close()
+		auditStore.Close()
 		st.Close()
 	})
 	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc, STS: stsSvc, handler: srv}
