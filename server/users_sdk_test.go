@@ -437,7 +437,9 @@ func TestAuthorizationThroughEngine(t *testing.T) {
 		}
 	}
 	getUser := func(name string) func(c *iamsdk.Client) error {
-		return func(c *iamsdk.Client) error { return must2(c.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String(name)})) }
+		return func(c *iamsdk.Client) error {
+			return must2(c.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String(name)}))
+		}
 	}
 	attach := func(user, policy string) func(c *iamsdk.Client) error {
 		return func(c *iamsdk.Client) error {
