@@ -222,6 +222,37 @@ func TestVirtualMFADeviceListsAndTags(t *testing.T) {
 		Tags: []types.Tag{{Key: aws.String("aws:x"), Value: aws.String("1")}}}); apiCode(err) != "InvalidInput" {
 		t.Fatalf("reserved tag key: %v", err)
 	}
+	// Up to 8 devices per user, listed in pages.
+	for i := 0; ; i++ {
+		out, err := root.CreateVirtualMFADevice(ctx, &iamsdk.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(fmt.Sprintf("extra%d", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed, step := out.VirtualMFADevice.Base32StringSeed, nowStep()
+		_, err = root.EnableMFADevice(ctx, &iamsdk.EnableMFADeviceInput{UserName: aws.String("carol"), SerialNumber: out.VirtualMFADevice.SerialNumber,
+			AuthenticationCode1: aws.String(code(t, seed, step-1)), AuthenticationCode2: aws.String(code(t, seed, step))})
+		if i < 7 && err != nil {
+			t.Fatal(err)
+		}
+		if i == 7 {
+			if apiCode(err) != "LimitExceeded" {
+				t.Fatalf("ninth device: %v", err)
+			}
+			break
+		}
+	}
+	pages, n := 0, 0
+	lp := iamsdk.NewListMFADevicesPaginator(root, &iamsdk.ListMFADevicesInput{UserName: aws.String("CAROL"), MaxItems: aws.Int32(3)})
+	for lp.HasMorePages() {
+		out, err := lp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages, n = pages+1, n+len(out.MFADevices)
+	}
+	if pages != 3 || n != 8 {
+		t.Fatalf("ListMFADevices: %d devices in %d pages", n, pages)
+	}
 	if _, err := root.ListMFADevices(ctx, &iamsdk.ListMFADevicesInput{UserName: aws.String("nobody")}); apiCode(err) != "NoSuchEntity" {
 		t.Fatalf("devices of a missing user: %v", err)
 	}
