@@ -57,7 +57,7 @@ type ServiceCredential struct {
 func init() {
 	register(
 		&Operation{Name: "CreateServiceSpecificCredential", Resource: newServiceCredResource, Handle: createServiceCred},
-		&Operation{Name: "ListServiceSpecificCredentials", Resource: selfOrUserResource, Handle: listServiceCreds},
+		&Operation{Name: "ListServiceSpecificCredentials", Resource: listServiceCredsResource, Handle: listServiceCreds},
 		&Operation{Name: "UpdateServiceSpecificCredential", Resource: serviceCredResource, Handle: updateServiceCred},
 		&Operation{Name: "ResetServiceSpecificCredential", Resource: serviceCredResource, Handle: resetServiceCred},
 		&Operation{Name: "DeleteServiceSpecificCredential", Resource: serviceCredResource, Handle: deleteServiceCred},
@@ -78,6 +78,15 @@ func newServiceCredResource(s *Service, c *Call) string {
 		c.Context.Set("iam:ServiceSpecificCredentialAgeDays", strconv.FormatInt(days, 10))
 	}
 	return userResource(s, c)
+}
+
+// listServiceCredsResource is the user whose credentials are listed, or
+// every user of the account with AllUsers.
+func listServiceCredsResource(s *Service, c *Call) string {
+	if all, _ := c.Params.Bool("AllUsers"); all {
+		return s.arn(c.Account, "user", "/", "*")
+	}
+	return selfOrUserResource(s, c)
 }
 
 // serviceCredResource is the owner's ARN, with the credential's service as

@@ -516,4 +516,13 @@ func TestServiceSpecificCredentials(t *testing.T) {
 	_, err = erin.CreateServiceSpecificCredential(ctx, &iamsdk.CreateServiceSpecificCredentialInput{UserName: aws.String("erin"),
 		ServiceName: aws.String("bedrock.amazonaws.com")})
 	wantCode(t, "bedrock for erin", err, "AccessDenied", "")
+
+	// Listing every user's credentials is authorized on user/*.
+	frank := limitedClient(t, ts, "frank", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListServiceSpecificCredentials",
+		"Resource":"arn:aws:iam::*:user/frank"}]}`)
+	if _, err := frank.ListServiceSpecificCredentials(ctx, &iamsdk.ListServiceSpecificCredentialsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = frank.ListServiceSpecificCredentials(ctx, &iamsdk.ListServiceSpecificCredentialsInput{AllUsers: aws.Bool(true)})
+	wantCode(t, "everyone's for frank", err, "AccessDenied", "")
 }
