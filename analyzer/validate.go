@@ -1,0 +1,248 @@
+// Package analyzer is IAM Access Analyzer's policy validation: Validate
+// checks a policy document against the IAM policy grammar, the service
+// authorization catalogue and AWS's best practices, and returns the findings
+// the ValidatePolicy API returns for it (ERROR, SECURITY_WARNING, WARNING,
+// SUGGESTION), each with AWS's issue code, a link to AWS's policy check
+// reference and locations that point into the document.
+package analyzer
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// PolicyType is the type of policy validated, as ValidatePolicy's policyType
+// names it.
+type PolicyType string
+
+// The policy types ValidatePolicy accepts.
+const (
+	IdentityPolicy        PolicyType = "IDENTITY_POLICY"
+	ResourcePolicy        PolicyType = "RESOURCE_POLICY"
+	ServiceControlPolicy  PolicyType = "SERVICE_CONTROL_POLICY"
+	ResourceControlPolicy PolicyType = "RESOURCE_CONTROL_POLICY"
+)
+
+// TrustPolicyResourceType is the validatePolicyResourceType that makes a
+// RESOURCE_POLICY a role trust policy.
+const TrustPolicyResourceType = "AWS::IAM::AssumeRolePolicyDocument"
+
+// Options are ValidatePolicy's optional inputs.
+type Options struct {
+	// ResourceType is validatePolicyResourceType: "AWS::S3::Bucket",
+	// "AWS::IAM::AssumeRolePolicyDocument", … Only meaningful for
+	// RESOURCE_POLICY.
+	ResourceType string
+}
+
+// FindingType is the severity of a finding.
+type FindingType string
+
+// The finding types, from most to least severe.
+const (
+	Error           FindingType = "ERROR"
+	SecurityWarning FindingType = "SECURITY_WARNING"
+	Warning         FindingType = "WARNING"
+	Suggestion      FindingType = "SUGGESTION"
+)
+
+// Rank orders finding types by severity: 4 for ERROR down to 1 for
+// SUGGESTION, 0 for anything else.
+func (t FindingType) Rank() int {
+	switch t {
+	case Error:
+		return 4
+	case SecurityWarning:
+		return 3
+	case Warning:
+		return 2
+	case Suggestion:
+		return 1
+	}
+	return 0
+}
+
+// Finding is one ValidatePolicyFinding.
+type Finding struct {
+	FindingDetails string      `json:"findingDetails" aws:"findingDetails"`
+	FindingType    FindingType `json:"findingType" aws:"findingType"`
+	IssueCode      string      `json:"issueCode" aws:"issueCode"`
+	LearnMoreLink  string      `json:"learnMoreLink" aws:"learnMoreLink"`
+	Locations      []Location  `json:"locations" aws:"locations"`
+}
+
+// Location is a place in the policy document: the path of JSON elements that
+// leads to it and the span of text it covers.
+type Location struct {
+	Path []PathElement `json:"path" aws:"path"`
+	Span Span          `json:"span" aws:"span"`
+}
+
+// PathElement is one step of a Location's path; exactly one member is set:
+// Index into an array, Key (the key itself of an object member), Value (the
+// value of an object member, by its key) or Substring of a string.
+type PathElement struct {
+	Index     *int       `json:"index,omitempty" aws:"index,omitempty"`
+	Key       string     `json:"key,omitempty" aws:"key,omitempty"`
+	Value     string     `json:"value,omitempty" aws:"value,omitempty"`
+	Substring *Substring `json:"substring,omitempty" aws:"substring,omitempty"`
+}
+
+// Substring is a part of a string value: its start (in characters) and length.
+type Substring struct {
+	Start  int `json:"start" aws:"start"`
+	Length int `json:"length" aws:"length"`
+}
+
+// Span is a range of text: from Start up to, not including, End.
+type Span struct {
+	Start Position `json:"start" aws:"start"`
+	End   Position `json:"end" aws:"end"`
+}
+
+// Position is a place in the document: line from 1, column from 0, offset
+// from 0, as Access Analyzer counts them.
+type Position struct {
+	Line   int `json:"line" aws:"line"`
+	Column int `json:"column" aws:"column"`
+	Offset int `json:"offset" aws:"offset"`
+}
+
+// referenceURL is AWS's policy check reference page, which LearnMoreLink
+// anchors into.
+const referenceURL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
+
+// check is an issue code's finding type and the title of its section in
+// AWS's reference.
+type check struct {
+	typ   FindingType
+	title string
+}
+
+// LearnMoreLink returns the address of the section of AWS's policy check
+// reference that explains issueCode, or the page itself for an unknown code.
+func LearnMoreLink(issueCode string) string {
+	c, ok := checks[issueCode]
+	if !ok {
+		return referenceURL
+	}
+	kind := map[FindingType]string{Error: "error", SecurityWarning: "security-warning",
+		Warning: "general-warning", Suggestion: "suggestion"}[c.typ]
+	return referenceURL + "#access-analyzer-reference-policy-checks-" + kind + "-" +
+		strings.ToLower(strings.ReplaceAll(c.title, " ", "-"))
+}
+
+// IssueType returns the finding type AWS gives issueCode, and whether the
+// code is one of AWS's.
+func IssueType(issueCode string) (FindingType, bool) {
+	c, ok := checks[issueCode]
+	return c.typ, ok
+}
+
+// Validate checks doc as a policy of type typ and returns its findings, in
+// document order within each kind of check; an empty result means the
+// policy passed every check. It never fails: a document that is not JSON
+// yields a JSON_SYNTAX_ERROR finding.
+func Validate(doc string, typ PolicyType, opts Options) []Finding {
+	v := &validator{doc: doc, typ: typ, opts: opts}
+	v.trust = typ == ResourcePolicy && opts.ResourceType == TrustPolicyResourceType
+	root, err := policy.ParseTree(doc)
+	if err != nil {
+		v.add("JSON_SYNTAX_ERROR", "Fix the JSON syntax error at index "+strconv.Itoa(err.Pos.Offset)+": "+err.Detail+".",
+			nil, err.Pos, err.Pos)
+		return v.findings
+	}
+	v.document(root)
+	return v.findings
+}
+
+// validator collects the findings of one document.
+type validator struct {
+	doc      string
+	typ      PolicyType
+	opts     Options
+	trust    bool
+	findings []Finding
+}
+
+// path is a Location's path under construction.
+type path []PathElement
+
+// val, key and idx extend a path with one element, never sharing the
+// receiver's backing array with other extensions.
+func (p path) val(name string) path { return p.with(PathElement{Value: name}) }
+func (p path) key(name string) path { return p.with(PathElement{Key: name}) }
+func (p path) idx(i int) path       { return p.with(PathElement{Index: &i}) }
+
+func (p path) with(e PathElement) path {
+	q := make(path, len(p), len(p)+1)
+	copy(q, p)
+	return append(q, e)
+}
+
+// add records a finding at one location.
+func (v *validator) add(code, details string, p path, start, end policy.Position) {
+	c := checks[code]
+	if p == nil {
+		p = path{}
+	}
+	v.findings = append(v.findings, Finding{
+		FindingDetails: details,
+		FindingType:    c.typ,
+		IssueCode:      code,
+		LearnMoreLink:  LearnMoreLink(code),
+		Locations:      []Location{{Path: p, Span: Span{Start: toPosition(start), End: toPosition(end)}}},
+	})
+}
+
+// at records a finding on a whole value.
+func (v *validator) at(code, details string, p path, n *policy.Node) {
+	v.add(code, details, p, n.Start, n.End)
+}
+
+// atKey records a finding on an object member's key.
+func (v *validator) atKey(code, details string, p path, m policy.Member) {
+	v.add(code, details, p, m.KeyStart, m.KeyEnd)
+}
+
+// toPosition converts the parser's 1-based columns to Access Analyzer's
+// 0-based ones.
+func toPosition(p policy.Position) Position {
+	col := p.Column - 1
+	if col < 0 {
+		col = 0
+	}
+	return Position{Line: p.Line, Column: col, Offset: p.Offset}
+}
+
+// item is one string of an element that holds a string or an array of
+// strings, with its path and node.
+type item struct {
+	text string
+	path path
+	node *policy.Node
+}
+
+// strs returns the strings of an element holding a string or an array of
+// strings. Values of other JSON types are reported as DATA_TYPE_MISMATCH and
+// skipped.
+func (v *validator) strs(p path, n *policy.Node) []item {
+	switch n.Kind {
+	case policy.StringNode:
+		return []item{{n.Text, p, n}}
+	case policy.ArrayNode:
+		out := make([]item, 0, len(n.Elems))
+		for i, e := range n.Elems {
+			if e.Kind != policy.StringNode {
+				v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type String.", p.idx(i), e)
+				continue
+			}
+			out = append(out, item{e.Text, p.idx(i), e})
+		}
+		return out
+	}
+	v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type List.", p, n)
+	return nil
+}

@@ -1,0 +1,139 @@
+package analyzer
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/arn"
+	"github.com/gatehouse-iam/gatehouse/catalog"
+)
+
+// partitions are AWS's partitions.
+var partitions = map[string]bool{"aws": true, "aws-cn": true, "aws-us-gov": true, "aws-iso": true,
+	"aws-iso-b": true, "aws-iso-e": true, "aws-iso-f": true, "aws-eusc": true}
+
+var (
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// checkResources checks each resource ARN and reports resources another
+// pattern of the statement already covers.
+func (v *validator) checkResources(s *statement) {
+	for _, r := range s.resources {
+		v.resourceARN(r)
+	}
+	for i, a := range s.resources {
+		for j, b := range s.resources {
+			if i == j {
+				continue
+			}
+			if (a.text == b.text && j < i) || (a.text != b.text && arn.HasWildcard(b.text) && arn.Match(b.text, a.text)) {
+				v.at("REDUNDANT_RESOURCE", "The "+a.text+" resource ARN is redundant because it grants the same access as "+b.text+". Remove the redundant resource ARN.", a.path, a.node)
+				break
+			}
+		}
+	}
+}
+
+// resourceARN checks one Resource or NotResource value.
+func (v *validator) resourceARN(r item) {
+	if r.text == "*" || (hasVariable(r.text) && !v.variables(r)) {
+		return
+	}
+	if !strings.HasPrefix(r.text, "arn:") {
+		v.at("INVALID_ARN_PREFIX", "Add the required prefix (arn) to the resource ARN "+r.text+".", r.path, r.node)
+		return
+	}
+	parts := strings.SplitN(r.text, ":", 6)
+	if len(parts) < 6 {
+		v.at("MISSING_ARN_FIELD", "The resource ARN "+r.text+" is missing fields. An ARN has the format arn:partition:service:region:account:resource.", r.path, r.node)
+		return
+	}
+	partition, svc, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
+	if !dynamic(partition) && !partitions[partition] {
+		v.at("INVALID_PARTITION", "The resource ARN for the service "+svc+" has an invalid partition "+partition+".", r.path, r.node)
+		return
+	}
+	if dynamic(svc) {
+		return
+	}
+	if svc != strings.ToLower(svc) {
+		v.at("INVALID_ARN_SERVICE_CASE", "Update the service name "+svc+" in the resource ARN to use all lowercase letters.", r.path, r.node)
+		return
+	}
+	info, ok := catalog.Service(svc)
+	if !ok {
+		v.at("INVALID_SERVICE", "The service "+svc+" in the resource ARN does not exist.", r.path, r.node)
+		return
+	}
+	if region != "" && !dynamic(region) && !regionPattern.MatchString(region) {
+		v.at("INVALID_ARN_REGION", "The Region "+region+" in the resource ARN is not valid.", r.path, r.node)
+		return
+	}
+	if account != "" && !dynamic(account) && !accountPattern.MatchString(account) && account != "aws" {
+		v.at("INVALID_ARN_ACCOUNT", "The account ID "+account+" in the resource ARN is not valid. Use a 12-digit account ID.", r.path, r.node)
+		return
+	}
+	if dynamic(resource) && strings.Trim(resource, "*") == "" {
+		return
+	}
+	// Find the resource types whose resource part fits, whatever the
+	// region and account, then check those against the types' formats.
+	var fits []string
+	for _, rt := range info.ResourceTypes {
+		for _, f := range rt.ARNFormats {
+			fp := strings.SplitN(f, ":", 6)
+			if len(fp) < 6 {
+				continue
+			}
+			candidate := "arn:aws:" + svc + ":" + sample(fp[3], "us-east-1") + ":" + sample(fp[4], "123456789012") + ":" + resource
+			if rt.Matches(candidate) {
+				fits = append(fits, f)
+			}
+		}
+	}
+	if len(fits) == 0 {
+		if !hasVariable(resource) {
+			v.at("INVALID_ARN_RESOURCE", "The resource "+resource+" in the ARN does not match any resource type of the service "+svc+".", r.path, r.node)
+		}
+		return
+	}
+	regionAllowed, regionRequired, accountAllowed, accountRequired := false, true, false, true
+	for _, f := range fits {
+		fp := strings.SplitN(f, ":", 6)
+		if fp[3] != "" {
+			regionAllowed = true
+		} else {
+			regionRequired = false
+		}
+		if fp[4] != "" {
+			accountAllowed = true
+		} else {
+			accountRequired = false
+		}
+	}
+	switch {
+	case region != "" && !regionAllowed:
+		v.at("ARN_REGION_NOT_ALLOWED", "The service "+svc+" does not support specifying a Region in the resource ARN.", r.path, r.node)
+	case region == "" && regionRequired:
+		v.at("MISSING_ARN_REGION", "Add a Region to the "+svc+" resource ARN.", r.path, r.node)
+	case account != "" && !accountAllowed:
+		v.at("ARN_ACCOUNT_NOT_ALLOWED", "The service "+svc+" does not support specifying an account ID in the resource ARN.", r.path, r.node)
+	case account == "" && accountRequired:
+		v.at("MISSING_ARN_ACCOUNT", "Add an account ID to the "+svc+" resource ARN.", r.path, r.node)
+	}
+}
+
+// sample fills an ARN format field for matching: empty when the format has
+// no such field, a valid value otherwise.
+func sample(field, value string) string {
+	if field == "" {
+		return ""
+	}
+	return value
+}
+
+// dynamic reports whether an ARN field holds a wildcard or a policy
+// variable, so that its value is only known at request time.
+func dynamic(s string) bool { return strings.ContainsAny(s, "*?") || hasVariable(s) }

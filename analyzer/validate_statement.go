@@ -1,0 +1,310 @@
+package analyzer
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/arn"
+	"github.com/gatehouse-iam/gatehouse/catalog"
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// checkStatement runs the checks of one statement's actions, resources and
+// conditions, and those that combine them.
+func (v *validator) checkStatement(s *statement) {
+	v.checkActions(s)
+	v.checkResources(s)
+	v.checkConditions(s)
+	v.sensitiveActions(s)
+	switch {
+	case v.typ == ServiceControlPolicy:
+		v.scpRules(s)
+	case v.typ == ResourceControlPolicy:
+		v.rcpRules(s)
+	case v.trust:
+		v.trustRules(s)
+	}
+	if v.typ == ResourcePolicy && !v.trust && s.effect == "Allow" && s.principalKey == "NotPrincipal" {
+		v.onKey("ALLOW_WITH_NOT_PRINCIPAL", "Using Allow with NotPrincipal can be overly permissive. We recommend that you use Principal instead.", s, "NotPrincipal")
+	}
+}
+
+// checkActions checks that each action names a real service and action and
+// reports actions another pattern of the statement already covers.
+func (v *validator) checkActions(s *statement) {
+	for _, a := range s.actions {
+		if hasVariable(a.text) {
+			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the "+s.actionKey+" element.", a.path, a.node)
+			continue
+		}
+		if a.text == "*" {
+			continue
+		}
+		svc, name, ok := strings.Cut(a.text, ":")
+		switch {
+		case !ok || svc == "" || name == "":
+			v.at("INVALID_ACTION", "The action "+a.text+" does not exist. Use the format service:action.", a.path, a.node)
+			continue
+		case strings.ContainsAny(svc, "*?"):
+			v.at("WILDCARD_IN_SERVICE_NAME", "Avoid using wildcards (*, ?) in the service name because it might grant unintended access to other AWS services with similar names.", a.path, a.node)
+			continue
+		}
+		info, ok := catalog.Service(svc)
+		if !ok {
+			v.at("INVALID_SERVICE_IN_ACTION", "The service "+svc+" specified in the action does not exist.", a.path, a.node)
+			continue
+		}
+		if !anyAction(info, name) {
+			v.at("INVALID_ACTION", "The action "+a.text+" does not exist.", a.path, a.node)
+		}
+	}
+	for i, a := range s.actions {
+		for j, b := range s.actions {
+			if i != j && covers(b.text, a.text, j < i) {
+				v.at("REDUNDANT_ACTION", "The "+a.text+" action is redundant because it provides similar permissions to "+b.text+". Remove the redundant action.", a.path, a.node)
+				break
+			}
+		}
+	}
+}
+
+// anyAction reports whether an action of the service matches the name
+// pattern (case-insensitive glob).
+func anyAction(info *catalog.ServiceInfo, pattern string) bool {
+	if !strings.ContainsAny(pattern, "*?") {
+		_, ok := catalog.Action(info.Prefix + ":" + pattern)
+		return ok
+	}
+	for _, a := range info.Actions {
+		if arn.Glob(pattern, a.Name, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// covers reports whether action pattern b makes pattern a redundant: b
+// matches a as a glob, or they are the same ignoring case and b comes first.
+func covers(b, a string, bFirst bool) bool {
+	if strings.EqualFold(a, b) {
+		return bFirst
+	}
+	if !strings.ContainsAny(b, "*?") {
+		return false
+	}
+	return arn.Glob(b, a, true)
+}
+
+// matchesAction reports how a statement's action list covers the action
+// full: literally, through a wildcard, or (for NotAction) by not excluding it.
+func matchesAction(s *statement, full string) (literal, wildcard bool) {
+	if s.notAction {
+		for _, a := range s.actions {
+			if arn.Glob(a.text, full, true) {
+				return false, false
+			}
+		}
+		return false, len(s.actions) > 0
+	}
+	for _, a := range s.actions {
+		switch {
+		case strings.EqualFold(a.text, full):
+			literal = true
+		case arn.Glob(a.text, full, true):
+			wildcard = true
+		}
+	}
+	return literal, wildcard
+}
+
+// sensitiveActions reports Allow statements that let iam:PassRole or
+// iam:CreateServiceLinkedRole apply to every resource.
+func (v *validator) sensitiveActions(s *statement) {
+	if v.typ != IdentityPolicy || s.effect != "Allow" || !s.hasResource || len(s.resources) == 0 {
+		return
+	}
+	for _, sa := range [...]struct{ action, prefix, what string }{
+		{"iam:PassRole", "PASS_ROLE", "Using the iam:PassRole action with wildcards (*) in the resource can be overly permissive because it allows iam:PassRole permissions on multiple resources. We recommend that you specify resource ARNs or add the iam:PassedToService condition key to your statement."},
+		{"iam:CreateServiceLinkedRole", "CREATE_SLR", "Using the iam:CreateServiceLinkedRole action with wildcards (*) in the resource can be overly permissive because it allows creation of service-linked roles for all services. We recommend that you specify resource ARNs or add the iam:AWSServiceName condition key to your statement."},
+	} {
+		literal, wildcard := matchesAction(s, sa.action)
+		if !literal && !wildcard {
+			continue
+		}
+		var code string
+		var at item
+		if s.notResource {
+			at = s.resources[0]
+			switch {
+			case s.notAction:
+				code = sa.prefix + "_WITH_NOT_ACTION_AND_NOT_RESOURCE"
+			case literal:
+				code = sa.prefix + "_WITH_NOT_RESOURCE"
+			default:
+				code = sa.prefix + "_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE"
+			}
+		} else {
+			star := -1
+			for i, r := range s.resources {
+				if r.text == "*" {
+					star = i
+					break
+				}
+			}
+			if star < 0 {
+				continue
+			}
+			at = s.resources[star]
+			switch {
+			case s.notAction:
+				code = sa.prefix + "_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION"
+			case literal:
+				code = sa.prefix + "_WITH_STAR_IN_RESOURCE"
+			default:
+				code = sa.prefix + "_WITH_STAR_IN_ACTION_AND_RESOURCE"
+			}
+		}
+		v.at(code, sa.what, at.path, at.node)
+	}
+}
+
+// scpRules checks the grammar service control policies restrict.
+func (v *validator) scpRules(s *statement) {
+	for _, a := range s.actions {
+		_, name, _ := strings.Cut(a.text, ":")
+		if i := strings.IndexAny(name, "*?"); i >= 0 && i != len(name)-1 {
+			v.at("SCP_SYNTAX_ERROR_ACTION_WILDCARD", "SCP actions can include wildcards (*) only at the end of a string. Update "+a.text+".", a.path, a.node)
+		}
+	}
+	if s.hasResource && s.notResource {
+		v.onKey("SCP_SYNTAX_ERROR_NOTRESOURCE", "SCPs do not support the NotResource element. Update the policy to use Resource instead.", s, "NotResource")
+	}
+	if s.effect != "Allow" {
+		return
+	}
+	if s.notAction {
+		v.onKey("SCP_SYNTAX_ERROR_ALLOW_NOTACTION", "SCPs do not support NotAction with Allow. Update the statement to use Action instead.", s, "NotAction")
+	}
+	if len(s.conds) > 0 {
+		v.onKey("SCP_SYNTAX_ERROR_ALLOW_CONDITION", "SCPs do not support the Condition element with effect Allow. Update the element to use Deny instead.", s, "Condition")
+	}
+	if !s.notResource {
+		for _, r := range s.resources {
+			if r.text != "*" {
+				v.at("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", "SCPs do not support specifying resources with effect Allow. Update the element to use \"*\" instead.", r.path, r.node)
+			}
+		}
+	}
+}
+
+// rcpServices are the services resource control policies apply to.
+var rcpServices = map[string]bool{"s3": true, "sts": true, "sqs": true, "secretsmanager": true, "kms": true}
+
+// rcpRules checks the grammar resource control policies restrict.
+func (v *validator) rcpRules(s *statement) {
+	if s.effect == "Allow" {
+		v.at("RCP_SYNTAX_ERROR_ALLOW", "RCPs only support the Deny effect. Update the statement to use Deny.", s.path.val("Effect"), memberValue(s.node, "Effect"))
+	}
+	if s.notAction {
+		v.onKey("RCP_SYNTAX_ERROR_NOTACTION", "RCPs do not support the NotAction element. Update the statement to use Action instead.", s, "NotAction")
+		return
+	}
+	for _, a := range s.actions {
+		svc, _, _ := strings.Cut(a.text, ":")
+		switch {
+		case a.text == "*":
+			v.at("RCP_SYNTAX_ERROR_ACTION", "RCPs do not support \"*\" as the Action. Specify actions of the services RCPs support.", a.path, a.node)
+		case !strings.ContainsAny(svc, "*?") && !rcpServices[strings.ToLower(svc)]:
+			v.at("UNSUPPORTED_ACTION_IN_POLICY", "The action "+a.text+" is not supported for resource control policies.", a.path, a.node)
+		}
+	}
+}
+
+// onKey records a finding on the key of one of a statement's elements.
+func (v *validator) onKey(code, details string, s *statement, key string) {
+	for _, m := range s.node.Members {
+		if m.Key == key {
+			v.atKey(code, details, s.path.key(key), m)
+			return
+		}
+	}
+}
+
+// memberValue returns the value of an object's member, or the object
+// itself when it has no such member.
+func memberValue(n *policy.Node, key string) *policy.Node {
+	for _, m := range n.Members {
+		if m.Key == key {
+			return m.Value
+		}
+	}
+	return n
+}
+
+// redundantStatements reports statements that grant exactly what an earlier
+// one grants: same effect, principal, actions, resources and conditions.
+func (v *validator) redundantStatements(stmts []*statement) {
+	seen := map[string]bool{}
+	for _, s := range stmts {
+		if s.effect == "" || len(s.actions) == 0 {
+			continue
+		}
+		sig := signature(v.doc, s)
+		if seen[sig] {
+			v.at("REDUNDANT_STATEMENT", "The statement is redundant because it provides identical permissions to another statement. Remove the redundant statement.", s.path, s.node)
+		}
+		seen[sig] = true
+	}
+}
+
+// signature is a canonical text of what a statement grants.
+func signature(doc string, s *statement) string {
+	list := func(items []item, fold bool) string {
+		out := make([]string, len(items))
+		for i, it := range items {
+			out[i] = it.text
+			if fold {
+				out[i] = strings.ToLower(it.text)
+			}
+		}
+		sort.Strings(out)
+		return strings.Join(out, "\x00")
+	}
+	var b strings.Builder
+	b.WriteString(s.effect + "|" + s.actionKey + "|" + list(s.actions, true) + "|")
+	if s.notResource {
+		b.WriteString("!")
+	}
+	b.WriteString(list(s.resources, false) + "|" + s.principalKey + "|")
+	if s.principal != nil {
+		b.WriteString(compact(doc[s.principal.Start.Offset:s.principal.End.Offset]))
+	}
+	conds := make([]string, len(s.conds))
+	for i, c := range s.conds {
+		conds[i] = c.op + "\x00" + strings.ToLower(c.key) + "\x00" + list(c.values, false)
+	}
+	sort.Strings(conds)
+	b.WriteString("|" + strings.Join(conds, "\x01"))
+	return b.String()
+}
+
+// compact removes JSON white space outside strings.
+func compact(s string) string {
+	var b strings.Builder
+	in, esc := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case in && esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
