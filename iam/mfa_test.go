@@ -105,14 +105,22 @@ func TestServiceLinkedNames(t *testing.T) {
 		{"autoscaling.amazonaws.com", "AutoScaling"},
 		{"ecs.amazonaws.com", "ECS"},
 		{"lambda.amazonaws.com", "Lambda"},
+		{"guardduty.amazonaws.com", "AmazonGuardDuty"},
+		{"securityhub.amazonaws.com", "SecurityHub"},
+		{"kafka.amazonaws.com", "Kafka"},
+		{"backup.amazonaws.com", "Backup"},
 		{"replication.ecr.amazonaws.com", ""},
 		{"access-analyzer.amazonaws.com", "AccessAnalyzer"},
 		{"compute-optimizer.amazonaws.com", "ComputeOptimizer"},
+		{"no-such-thing.amazonaws.com", "NoSuchThing"},
 		{"example.com", ""},
 	} {
 		ls, ok := serviceLinked(tc.service)
 		if ls.name != tc.name || ok != (tc.name != "") {
 			t.Errorf("%s: got %q %v, want %q", tc.service, ls.name, ok, tc.name)
 		}
+	}
+	if ls, _ := serviceLinked("guardduty.amazonaws.com"); ls.policy != "AmazonGuardDutyServiceRolePolicy" {
+		t.Errorf("guardduty policy: %q", ls.policy)
 	}
 }

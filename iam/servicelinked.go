@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/google/uuid"
@@ -36,9 +37,8 @@ type linkedService struct {
 	customSuffix bool
 }
 
-// linkedServices are the services whose role names AWS does not derive
-// from the service principal's first label; other services get the label
-// with its first letter (and each letter after a hyphen) in upper case.
+// linkedServices are services whose role names and policies are known;
+// serviceLinked derives the others.
 var linkedServices = map[string]linkedService{
 	"autoscaling.amazonaws.com":          {"AutoScaling", "AutoScalingServiceRolePolicy", true},
 	"ecs.amazonaws.com":                  {"ECS", "AmazonECSServiceRolePolicy", false},
@@ -59,8 +59,36 @@ var linkedServices = map[string]linkedService{
 	"access-analyzer.amazonaws.com":      {"AccessAnalyzer", "AccessAnalyzerServiceRolePolicy", false},
 }
 
+// serviceRolePolicies indexes the AWS managed policies of service-linked
+// roles (path /aws-service-role/, named [AWS|Amazon]<Name>ServiceRolePolicy)
+// by the lower-cased service name they are for, without hyphens.
+var serviceRolePolicies = sync.OnceValue(func() map[string]linkedService {
+	const suffix = "ServiceRolePolicy"
+	out := map[string]linkedService{}
+	for _, ap := range awsManagedPolicies() {
+		base, ok := strings.CutSuffix(ap.Name, suffix)
+		if ap.Path != "/aws-service-role/" || !ok || base == "" {
+			continue
+		}
+		// AWS keeps "Amazon" in role names and drops "AWS":
+		// AmazonGuardDutyServiceRolePolicy is AWSServiceRoleForAmazonGuardDuty's,
+		// AWSSecurityHubServiceRolePolicy AWSServiceRoleForSecurityHub's.
+		name := strings.TrimPrefix(base, "AWS")
+		ls := linkedService{name: name, policy: ap.Name, customSuffix: true}
+		for _, key := range []string{lower(name), strings.TrimPrefix(lower(name), "amazon")} {
+			if _, taken := out[key]; !taken {
+				out[key] = ls
+			}
+		}
+	}
+	return out
+})
+
 // serviceLinked describes the service of an AWSServiceName, or false when
-// the name is not a service principal.
+// the name is not a service principal. Services not in linkedServices get
+// the name and policy of a matching service-linked role policy, or else
+// the principal's label with its first letter (and each after a hyphen) in
+// upper case and no policy.
 func serviceLinked(service string) (linkedService, bool) {
 	if ls, ok := linkedServices[service]; ok {
 		return ls, true
@@ -68,6 +96,9 @@ func serviceLinked(service string) (linkedService, bool) {
 	label, ok := strings.CutSuffix(service, ".amazonaws.com")
 	if !ok || label == "" || strings.Contains(label, ".") {
 		return linkedService{}, false
+	}
+	if ls, ok := serviceRolePolicies()[strings.ReplaceAll(label, "-", "")]; ok {
+		return ls, true
 	}
 	var b strings.Builder
 	up := true
@@ -124,7 +155,7 @@ func createServiceLinkedRole(s *Service, c *Call) (any, error) {
 		AssumeRolePolicyDocument: serviceTrustPolicy(service), Description: c.Params.String("Description"),
 		MaxSessionDuration: 3600, ServiceLinked: true}
 	r.Arn = s.arn(c.Account, "role", r.Path, name)
-	if ap, ok := awsManagedPolicy("arn:" + s.partition + ":iam::aws:policy/aws-service-role/" + ls.policy); ok && ls.policy != "" {
+	if ap, ok := awsManagedPolicy("arn:" + s.partition + ":iam::aws:policy/aws-service-role/" + ls.policy); ls.policy != "" && ok {
 		r.Attached = []AttachedPolicy{{PolicyName: ap.Name, PolicyArn: ap.ARN}}
 	}
 	err := s.update(c.Ctx, func(tx store.Tx) error {
