@@ -27,17 +27,20 @@ type Call struct {
 	Caller      *authz.Principal
 	AccessKeyID string
 	// Session describes temporary credentials (nil for long-term keys).
-	Session        *Session
-	Params         protocol.Params
-	Result         any
-	Err            error
-	RequestID      string
-	SourceIP       string
-	UserAgent      string
-	Region         string
-	Time           time.Time
-	AccountID      string // the account the request acted in (recipientAccountId)
-	ReadOnlyResult bool   // the operation only reads
+	Session   *Session
+	Params    protocol.Params
+	Result    any
+	Err       error
+	RequestID string
+	SourceIP  string
+	UserAgent string
+	Region    string
+	Time      time.Time
+	AccountID string // the account the request acted in (recipientAccountId)
+	// Parameters and Response stand for requestParameters and
+	// responseElements of calls without a service model (Gatehouse's own
+	// endpoints).
+	Parameters, Response map[string]any
 }
 
 // Session is the session context of temporary credentials.
@@ -118,7 +121,9 @@ func NewEvent(c *Call, eventID string) *Event {
 		RecipientAccountID: c.AccountID, EventCategory: "Management", ReadOnly: readOnly(c.OpName),
 		UserIdentity: identity(c),
 	}
-	if c.Operation != nil {
+	if c.Operation == nil {
+		ev.RequestParameters, ev.ResponseElements = c.Parameters, c.Response
+	} else {
 		ev.EventName = c.Operation.Name
 		if c.Operation.Input != nil {
 			ev.RequestParameters = render(c.Params, c.Operation.Input)

@@ -41,25 +41,30 @@ func (d *Document) Evaluate() []Result {
 	for _, r := range d.Requests {
 		var ex authz.Explanation
 		dec := authz.Evaluate(d.PoliciesFor(r), r, &ex)
-		res := Result{
-			Decision: dec.String(), Reason: ex.Reason, Detail: ex.Detail, DecidedBy: ex.DecidedBy.String(), Level: ex.Level,
-			Statements: make([]Statement, 0, len(ex.Statements)), MissingKeys: ex.MissingKeys,
-		}
-		if res.MissingKeys == nil {
-			res.MissingKeys = []string{}
-		}
-		if dec != authz.Allow {
-			res.Message = ex.Message(r)
-		}
-		for _, s := range ex.Statements {
-			res.Statements = append(res.Statements, Statement{
-				PolicyType: s.PolicyType.String(), PolicyID: s.PolicyID, Level: s.Level, Index: s.Index,
-				Sid: s.Sid, Effect: s.Effect.String(), Start: s.Start, End: s.End,
-			})
-		}
-		out = append(out, res)
+		out = append(out, ResultOf(dec, &ex, r))
 	}
 	return out
+}
+
+// ResultOf renders a decision and its explanation.
+func ResultOf(dec authz.Decision, ex *authz.Explanation, r *authz.Request) Result {
+	res := Result{
+		Decision: dec.String(), Reason: ex.Reason, Detail: ex.Detail, DecidedBy: ex.DecidedBy.String(), Level: ex.Level,
+		Statements: make([]Statement, 0, len(ex.Statements)), MissingKeys: ex.MissingKeys,
+	}
+	if res.MissingKeys == nil {
+		res.MissingKeys = []string{}
+	}
+	if dec != authz.Allow {
+		res.Message = ex.Message(r)
+	}
+	for _, s := range ex.Statements {
+		res.Statements = append(res.Statements, Statement{
+			PolicyType: s.PolicyType.String(), PolicyID: s.PolicyID, Level: s.Level, Index: s.Index,
+			Sid: s.Sid, Effect: s.Effect.String(), Start: s.Start, End: s.End,
+		})
+	}
+	return res
 }
 
 // Answer evaluates the document and returns what `gatehouse eval` prints: a

@@ -30,13 +30,17 @@ type Snapshot struct {
 	keys       map[string]*AccessKey
 	secrets    map[string]string                     // access key id → secret
 	compiled   map[string]map[string]*authz.Policies // account → principal ARN → policies
-	syncMu     sync.Mutex
+	// resourcePolicies are the resource-based policies of users' own
+	// resources, by ARN.
+	resourcePolicies map[string]*resourcePolicyEntry
+	syncMu           sync.Mutex
 }
 
 func newSnapshot(s *Service) *Snapshot {
 	return &Snapshot{svc: s, accounts: map[string]*Account{}, users: map[string]*User{}, groups: map[string]*Group{},
 		roles: map[string]*Role{}, policies: map[string]*Policy{}, policyARNs: map[string]*Policy{}, keys: map[string]*AccessKey{},
-		secrets: map[string]string{}, compiled: map[string]map[string]*authz.Policies{}}
+		secrets: map[string]string{}, compiled: map[string]map[string]*authz.Policies{},
+		resourcePolicies: map[string]*resourcePolicyEntry{}}
 }
 
 // Seq is the change-feed position the snapshot reflects.
@@ -55,6 +59,7 @@ func (sn *Snapshot) load(ctx context.Context) error {
 	fresh := newSnapshot(sn.svc)
 	sn.accounts, sn.users, sn.groups, sn.roles = fresh.accounts, fresh.users, fresh.groups, fresh.roles
 	sn.policies, sn.policyARNs, sn.keys, sn.secrets, sn.compiled = fresh.policies, fresh.policyARNs, fresh.keys, fresh.secrets, fresh.compiled
+	sn.resourcePolicies = fresh.resourcePolicies
 	return sn.svc.store.View(ctx, func(tx store.Tx) error {
 		seq, err := tx.LastSeq(ctx)
 		if err != nil {
@@ -71,7 +76,7 @@ func (sn *Snapshot) load(ctx context.Context) error {
 			}
 		}
 		for acct := range sn.accounts {
-			for _, kind := range []string{kindUser, kindGroup, kindRole, kindPolicy} {
+			for _, kind := range []string{kindUser, kindGroup, kindRole, kindPolicy, kindResourcePolicy} {
 				recs, err := tx.List(ctx, store.ListOptions{Kind: kind, Account: acct})
 				if err != nil {
 					return err
@@ -132,6 +137,8 @@ func (sn *Snapshot) apply(c store.Change) {
 		if p, ok := sn.policies[id]; ok {
 			sn.policyARNs[p.Arn] = p
 		}
+	case kindResourcePolicy:
+		sn.applyResourcePolicy(k.ID, c.Record.Data, del)
 	case kindAccessKey:
 		if del {
 			delete(sn.keys, k.ID)

@@ -3,10 +3,15 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // native serves Gatehouse's own endpoints under /_gatehouse/.
 func (s *Server) native(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_gatehouse/v1/") {
+		s.serveV1(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/_gatehouse/health":
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "snapshot_seq": s.iam.Snapshot().Seq()})

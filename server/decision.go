@@ -1,0 +1,325 @@
+package server
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/gatehouse-iam/gatehouse/arn"
+	"github.com/gatehouse-iam/gatehouse/audit"
+	"github.com/gatehouse-iam/gatehouse/authz"
+	"github.com/gatehouse-iam/gatehouse/awserr"
+	"github.com/gatehouse-iam/gatehouse/evaldoc"
+	"github.com/gatehouse-iam/gatehouse/iam"
+)
+
+// The Gatehouse-native API (JSON over HTTP under /_gatehouse/v1/, SigV4 with
+// the signing name "gatehouse"): authorization decisions for users' own
+// services and the resource policies of their resources.
+
+// decisionRequest is one question of POST /_gatehouse/v1/authorize.
+type decisionRequest struct {
+	Action          string                     `json:"action"`
+	Resource        string                     `json:"resource"`
+	ResourceAccount string                     `json:"resource_account"`
+	Context         map[string]json.RawMessage `json:"context"`
+}
+
+// authorizeBody is the body of POST /_gatehouse/v1/authorize: the principal
+// (by ARN, already authenticated by the caller, or as the end user's signed
+// request for Gatehouse to verify), and one question or a batch.
+type authorizeBody struct {
+	PrincipalARN  string            `json:"principal_arn"`
+	SignedRequest *signedRequest    `json:"signed_request"`
+	Requests      []decisionRequest `json:"requests"`
+	decisionRequest
+}
+
+// signedRequest is an end user's SigV4-signed HTTP request.
+type signedRequest struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+	Body    string            `json:"body"` // base64
+}
+
+// v1Error writes a JSON error in the shape of AWS's JSON protocols.
+func v1Error(w http.ResponseWriter, err error) {
+	e := awserr.As(err)
+	if e == nil {
+		e = awserr.New("InternalFailure", "An internal error occurred.")
+	}
+	writeJSON(w, e.Status, map[string]any{"__type": e.Code, "message": e.Message})
+}
+
+// serveV1 authenticates and routes a Gatehouse-native API request.
+func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
+	requestID := uuid.NewString()
+	w.Header().Set("x-amzn-RequestId", requestID)
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(body) > maxBody {
+		v1Error(w, &awserr.Error{Code: "RequestEntityTooLarge", Message: "Request body too large.", Status: http.StatusRequestEntityTooLarge})
+		return
+	}
+	res, err := s.verifier.Verify(r, body)
+	if err != nil {
+		v1Error(w, err)
+		return
+	}
+	if res.Service != "gatehouse" {
+		v1Error(w, awserr.New("InvalidSignatureException", "Credential should be scoped to correct service: 'gatehouse'."))
+		return
+	}
+	id := res.Credential.Principal.(*identity)
+	now := s.now()
+	rec := s.auditCall(r, "gatehouse", requestID, now)
+	rec.Region = res.Region
+	s.auditIdentity(rec, id, res.AccessKeyID)
+	var result any
+	switch {
+	case r.URL.Path == "/_gatehouse/v1/authorize" && r.Method == http.MethodPost:
+		rec.OpName = "Authorize"
+		result, err = s.authorizeAPI(r, id, body, rec)
+	case r.URL.Path == "/_gatehouse/v1/resource-policies":
+		result, err = s.resourcePoliciesAPI(r, id, body, rec)
+	default:
+		err = &awserr.Error{Code: "UnknownOperationException", Message: "No such endpoint.", Status: http.StatusNotFound}
+	}
+	rec.Err = err
+	if aerr := s.record(r, rec); aerr != nil && err == nil {
+		err = aerr
+	}
+	if err != nil {
+		v1Error(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, result)
+}
+
+// allowed authorizes the calling service for a Gatehouse action.
+func (s *Server) allowed(r *http.Request, id *identity, action, resource string) error {
+	req := &authz.Request{Principal: id.principal, Action: action, Resource: resource, Context: authz.Context{}}
+	var ex authz.Explanation
+	if authz.Evaluate(s.policies(id), req, &ex) != authz.Allow {
+		return awserr.New("AccessDenied", ex.Message(req))
+	}
+	return nil
+}
+
+// authorizeAPI answers POST /_gatehouse/v1/authorize.
+func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, rec *audit.Call) (any, error) {
+	var in authorizeBody
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return nil, awserr.New("ValidationException", "The request body is not valid: "+err.Error())
+	}
+	batch := in.Requests != nil
+	if !batch {
+		in.Requests = []decisionRequest{in.decisionRequest}
+	}
+	if len(in.Requests) == 0 || len(in.Requests) > 1000 {
+		return nil, awserr.New("ValidationException", "Give between 1 and 1,000 requests.")
+	}
+	subject, err := s.subjectOf(r, &in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.allowed(r, caller, "gatehouse:Authorize", subject.principal.ARN); err != nil {
+		return nil, err
+	}
+	base := s.policiesOf(subject)
+	results := make([]evaldoc.Result, 0, len(in.Requests))
+	decisions := make([]any, 0, len(in.Requests))
+	for i, q := range in.Requests {
+		if q.Action == "" || !strings.Contains(q.Action, ":") {
+			return nil, awserr.New("ValidationException", "requests["+itoa(i)+"]: action must be \"service:Name\".")
+		}
+		ctx, err := decisionContext(q.Context)
+		if err != nil {
+			return nil, awserr.New("ValidationException", "requests["+itoa(i)+"]: "+err.Error())
+		}
+		if subject.session != nil {
+			subject.session.Context(ctx, s.now())
+		}
+		resource := q.Resource
+		if resource == "" {
+			resource = "*"
+		}
+		pol := *base
+		owner := q.ResourceAccount
+		if set, account, ok := s.iam.Snapshot().ResourcePolicyFor(resource); ok {
+			pol.Resource = set
+			if owner == "" {
+				owner = account
+			}
+		}
+		if owner == "" {
+			owner = arn.AccountOf(resource)
+		}
+		areq := &authz.Request{Principal: subject.principal, Action: q.Action, Resource: resource, ResourceAccount: owner, Context: ctx}
+		var ex authz.Explanation
+		d := authz.Evaluate(s.iam.Guard(&pol, subject.principal, owner), areq, &ex)
+		results = append(results, evaldoc.ResultOf(d, &ex, areq))
+		decisions = append(decisions, map[string]any{"action": q.Action, "resource": resource, "decision": d.String()})
+	}
+	rec.Parameters = map[string]any{"principalArn": subject.principal.ARN, "requests": len(in.Requests)}
+	rec.Response = map[string]any{"decisions": decisions}
+	principal := map[string]any{"arn": subject.principal.ARN, "account": subject.principal.Account, "type": string(subject.principal.Type)}
+	if batch {
+		return map[string]any{"principal": principal, "results": results}, nil
+	}
+	out := map[string]any{"principal": principal}
+	raw, _ := json.Marshal(results[0])
+	json.Unmarshal(raw, &out)
+	return out, nil
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// subjectOf resolves whom the question is about: the end user's verified
+// signed request, or a principal the calling service authenticated itself.
+func (s *Server) subjectOf(r *http.Request, in *authorizeBody) (*identity, error) {
+	switch {
+	case in.SignedRequest != nil && in.PrincipalARN != "":
+		return nil, awserr.New("ValidationException", "Give principal_arn or signed_request, not both.")
+	case in.SignedRequest != nil:
+		sr := in.SignedRequest
+		body, err := base64.StdEncoding.DecodeString(sr.Body)
+		if err != nil {
+			return nil, awserr.New("ValidationException", "signed_request.body must be base64.")
+		}
+		req, err := http.NewRequestWithContext(r.Context(), sr.Method, sr.URL, bytes.NewReader(body))
+		if err != nil {
+			return nil, awserr.New("ValidationException", "signed_request is not a valid HTTP request.")
+		}
+		for k, v := range sr.Headers {
+			if strings.EqualFold(k, "Host") {
+				req.Host = v
+				continue
+			}
+			req.Header.Set(k, v)
+		}
+		res, err := s.verifier.Verify(req, body)
+		if err != nil {
+			return nil, err
+		}
+		return res.Credential.Principal.(*identity), nil
+	case in.PrincipalARN != "":
+		p, ok := s.iam.Snapshot().PrincipalByARN(in.PrincipalARN)
+		if !ok {
+			return nil, awserr.New("ResourceNotFoundException", "No principal "+in.PrincipalARN+" is known.")
+		}
+		return &identity{principal: p}, nil
+	}
+	return nil, awserr.New("ValidationException", "Give principal_arn or signed_request.")
+}
+
+// policiesOf is the principal's own policies, without organization
+// guardrails (they depend on each resource's account).
+func (s *Server) policiesOf(id *identity) *authz.Policies {
+	if id.session != nil {
+		return s.sts.Policies(id.session)
+	}
+	return s.iam.Snapshot().Policies(id.principal)
+}
+
+// decisionContext reads context keys: strings, numbers, booleans or lists.
+func decisionContext(raw map[string]json.RawMessage) (authz.Context, error) {
+	ctx := authz.Context{}
+	for k, v := range raw {
+		var one any
+		if err := json.Unmarshal(v, &one); err != nil {
+			return nil, err
+		}
+		var vals []string
+		switch x := one.(type) {
+		case []any:
+			for _, e := range x {
+				vals = append(vals, scalarText(e))
+			}
+		default:
+			vals = []string{scalarText(x)}
+		}
+		ctx.Set(k, vals...)
+	}
+	return ctx, nil
+}
+
+func scalarText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// resourcePoliciesAPI manages resource policies:
+// PUT    ?arn=ARN  body {"policy": DOC, "account": "…"} (account defaults to the caller's)
+// GET    ?arn=ARN
+// DELETE ?arn=ARN
+// GET    ?prefix=P  (list)
+func (s *Server) resourcePoliciesAPI(r *http.Request, caller *identity, body []byte, rec *audit.Call) (any, error) {
+	q := r.URL.Query()
+	target := q.Get("arn")
+	account := caller.principal.Account
+	switch {
+	case r.Method == http.MethodGet && target == "":
+		rec.OpName = "ListResourcePolicies"
+		if err := s.allowed(r, caller, "gatehouse:ListResourcePolicies", "*"); err != nil {
+			return nil, err
+		}
+		list := s.iam.ListResourcePolicies(account, q.Get("prefix"))
+		if list == nil {
+			list = []iam.ResourcePolicy{}
+		}
+		return map[string]any{"resource_policies": list}, nil
+	case r.Method == http.MethodGet:
+		rec.OpName = "GetResourcePolicy"
+		if err := s.allowed(r, caller, "gatehouse:GetResourcePolicy", target); err != nil {
+			return nil, err
+		}
+		return s.iam.GetResourcePolicy(account, target)
+	case r.Method == http.MethodPut:
+		rec.OpName = "PutResourcePolicy"
+		var in struct {
+			Policy  json.RawMessage `json:"policy"`
+			Account string          `json:"account"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil || len(in.Policy) == 0 {
+			return nil, awserr.New("ValidationException", `The body must be {"policy": DOC}.`)
+		}
+		doc := string(in.Policy)
+		var text string
+		if json.Unmarshal(in.Policy, &text) == nil {
+			doc = text
+		}
+		if in.Account != "" && in.Account != account {
+			return nil, awserr.New("AccessDenied", "A resource policy can be put only by its owning account.")
+		}
+		if err := s.allowed(r, caller, "gatehouse:PutResourcePolicy", target); err != nil {
+			return nil, err
+		}
+		rec.Parameters = map[string]any{"arn": target}
+		return s.iam.PutResourcePolicy(r.Context(), iam.ResourcePolicy{ARN: target, Account: account, Policy: doc})
+	case r.Method == http.MethodDelete:
+		rec.OpName = "DeleteResourcePolicy"
+		if err := s.allowed(r, caller, "gatehouse:DeleteResourcePolicy", target); err != nil {
+			return nil, err
+		}
+		rec.Parameters = map[string]any{"arn": target}
+		return map[string]any{}, s.iam.DeleteResourcePolicy(r.Context(), account, target)
+	}
+	return nil, &awserr.Error{Code: "MethodNotAllowed", Message: "Use GET, PUT or DELETE.", Status: http.StatusMethodNotAllowed}
+}
