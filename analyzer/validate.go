@@ -221,8 +221,20 @@ func toPosition(p policy.Position) Position {
 // strings, with its path and node.
 type item struct {
 	text string
-	path path
-	node *policy.Node
+	// parent is the path of the element holding the string; index is the
+	// string's position in it, -1 when the element is the string itself.
+	parent path
+	index  int
+	node   *policy.Node
+}
+
+// loc returns the item's path. It is built only for findings, which keeps
+// validation of clean documents from allocating a path per string.
+func (it item) loc() path {
+	if it.index < 0 {
+		return it.parent
+	}
+	return it.parent.idx(it.index)
 }
 
 // strs returns the strings of an element holding a string or an array of
@@ -231,7 +243,7 @@ type item struct {
 func (v *validator) strs(p path, n *policy.Node) []item {
 	switch n.Kind {
 	case policy.StringNode:
-		return []item{{n.Text, p, n}}
+		return []item{{n.Text, p, -1, n}}
 	case policy.ArrayNode:
 		out := make([]item, 0, len(n.Elems))
 		for i, e := range n.Elems {
@@ -239,7 +251,7 @@ func (v *validator) strs(p path, n *policy.Node) []item {
 				v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type String.", p.idx(i), e)
 				continue
 			}
-			out = append(out, item{e.Text, p.idx(i), e})
+			out = append(out, item{e.Text, p, i, e})
 		}
 		return out
 	}

@@ -67,7 +67,7 @@ func (v *validator) conditionValues(c condition) []item {
 	}
 	switch {
 	case scalar(n):
-		return []item{{n.Text, c.valPath, n}}
+		return []item{{n.Text, c.valPath, -1, n}}
 	case n.Kind == policy.ArrayNode:
 		if len(n.Elems) == 0 {
 			code := "EMPTY_ARRAY_CONDITION"
@@ -88,7 +88,7 @@ func (v *validator) conditionValues(c condition) []item {
 				v.at("INVALID_CONDITION_DATA_TYPE", "Condition values must be strings, numbers or Booleans.", c.valPath.idx(i), e)
 				continue
 			}
-			out = append(out, item{e.Text, c.valPath.idx(i), e})
+			out = append(out, item{e.Text, c.valPath, i, e})
 		}
 		return out
 	}
@@ -212,7 +212,7 @@ func (v *validator) conditionValuesType(c condition, op policy.Operator) {
 				continue
 			}
 			if family != "String" && family != "Arn" {
-				v.at("INVALID_VARIABLE_FOR_OPERATOR", "Policy variables can only be used with String and ARN operators; "+c.op+" does not support them.", val.path, val.node)
+				v.at("INVALID_VARIABLE_FOR_OPERATOR", "Policy variables can only be used with String and ARN operators; "+c.op+" does not support them.", val.loc(), val.node)
 			}
 			continue
 		}
@@ -220,17 +220,17 @@ func (v *validator) conditionValuesType(c condition, op policy.Operator) {
 		case "Bool", "Null":
 			lv := strings.ToLower(val.text)
 			if lv != "true" && lv != "false" {
-				v.at("TYPE_MISMATCH_BOOLEAN", "Add a valid Boolean value (true or false) for the condition operator "+c.op+".", val.path, val.node)
+				v.at("TYPE_MISMATCH_BOOLEAN", "Add a valid Boolean value (true or false) for the condition operator "+c.op+".", val.loc(), val.node)
 				continue
 			}
 			bools[lv] = true
 		case "Numeric":
 			if _, err := strconv.ParseFloat(val.text, 64); err != nil {
-				v.at("TYPE_MISMATCH_NUMBER", "Add a valid numeric value for the condition operator "+c.op+".", val.path, val.node)
+				v.at("TYPE_MISMATCH_NUMBER", "Add a valid numeric value for the condition operator "+c.op+".", val.loc(), val.node)
 			}
 		case "Date":
 			if !validDate(val.text) {
-				v.at("TYPE_MISMATCH_DATE", "The date condition operator is used with an invalid value. Specify a valid date using YYYY-MM-DD or other ISO 8601 date/time format.", val.path, val.node)
+				v.at("TYPE_MISMATCH_DATE", "The date condition operator is used with an invalid value. Specify a valid date using YYYY-MM-DD or other ISO 8601 date/time format.", val.loc(), val.node)
 			}
 		case "IpAddress":
 			isPrivate, ok := v.ipValue(c, val)
@@ -239,13 +239,13 @@ func (v *validator) conditionValuesType(c condition, op policy.Operator) {
 			}
 		case "String", "Arn":
 			if !strings.Contains(c.op, "Like") && strings.ContainsAny(val.text, "*?") {
-				v.at("WILDCARD_WITHOUT_LIKE_OPERATOR", "Your condition value includes a * or ? character. If you meant to use a wildcard (*, ?), update the condition operator to include Like.", val.path, val.node)
+				v.at("WILDCARD_WITHOUT_LIKE_OPERATOR", "Your condition value includes a * or ? character. If you meant to use a wildcard (*, ?), update the condition operator to include Like.", val.loc(), val.node)
 			}
 			switch {
 			case strings.EqualFold(c.key, "aws:SourceVpc") && !vpcID.MatchString(val.text) && !strings.ContainsAny(val.text, "*?"):
-				v.at("INVALID_VPC_FORMAT", "The VPC identifier "+val.text+" in the condition key value is not valid. Use the format vpc-xxxxxxxx.", val.path, val.node)
+				v.at("INVALID_VPC_FORMAT", "The VPC identifier "+val.text+" in the condition key value is not valid. Use the format vpc-xxxxxxxx.", val.loc(), val.node)
 			case strings.EqualFold(c.key, "aws:SourceVpce") && !vpceID.MatchString(val.text) && !strings.ContainsAny(val.text, "*?"):
-				v.at("INVALID_VPCE_FORMAT", "The VPC endpoint identifier "+val.text+" in the condition key value is not valid. Use the format vpce-xxxxxxxx.", val.path, val.node)
+				v.at("INVALID_VPCE_FORMAT", "The VPC endpoint identifier "+val.text+" in the condition key value is not valid. Use the format vpce-xxxxxxxx.", val.loc(), val.node)
 			}
 		}
 	}
@@ -277,17 +277,17 @@ func (v *validator) ipValue(c condition, val item) (isPrivate, ok bool) {
 	if strings.Contains(val.text, "/") {
 		pf, err := netip.ParsePrefix(val.text)
 		if err != nil {
-			v.at("TYPE_MISMATCH_IP_RANGE", "The IP address range "+val.text+" is not valid. Use CIDR notation, e.g. 192.0.2.0/24.", val.path, val.node)
+			v.at("TYPE_MISMATCH_IP_RANGE", "The IP address range "+val.text+" is not valid. Use CIDR notation, e.g. 192.0.2.0/24.", val.loc(), val.node)
 			return false, false
 		}
 		if pf.Masked() != pf {
-			v.at("IMPROVE_IP_RANGE", "The non-zero bits in the IP address after the masked bits are ignored. Replace "+val.text+" with "+pf.Masked().String()+".", val.path, val.node)
+			v.at("IMPROVE_IP_RANGE", "The non-zero bits in the IP address after the masked bits are ignored. Replace "+val.text+" with "+pf.Masked().String()+".", val.loc(), val.node)
 		}
 		prefix = pf.Masked()
 	} else {
 		a, err := netip.ParseAddr(val.text)
 		if err != nil {
-			v.at("TYPE_MISMATCH_IP_RANGE", "The IP address "+val.text+" is not valid. Use CIDR notation, e.g. 192.0.2.0/24.", val.path, val.node)
+			v.at("TYPE_MISMATCH_IP_RANGE", "The IP address "+val.text+" is not valid. Use CIDR notation, e.g. 192.0.2.0/24.", val.loc(), val.node)
 			return false, false
 		}
 		prefix = netip.PrefixFrom(a, a.BitLen())
@@ -336,13 +336,13 @@ func (v *validator) variables(it item) bool {
 		}
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			v.at("MISSING_BRACE_IN_VARIABLE", "Add a closing brace (}) to the policy variable in "+it.text+".", it.path, it.node)
+			v.at("MISSING_BRACE_IN_VARIABLE", "Add a closing brace (}) to the policy variable in "+it.text+".", it.loc(), it.node)
 			return false
 		}
 		body := s[i+2 : i+end]
 		switch {
 		case body == "":
-			v.at("EMPTY_VARIABLE", "Add a variable name to the empty policy variable ${} in "+it.text+".", it.path, it.node)
+			v.at("EMPTY_VARIABLE", "Add a variable name to the empty policy variable ${} in "+it.text+".", it.loc(), it.node)
 			return false
 		case len(body) == 1 && strings.ContainsAny(body, "*?$"):
 			// ${*}, ${?} and ${$} are the escapes for literal characters.
@@ -350,15 +350,15 @@ func (v *validator) variables(it item) bool {
 			name, def, _ := strings.Cut(body, ",")
 			def = strings.TrimSpace(def)
 			if strings.Contains(name, " ") {
-				v.at("UNSUPPORTED_SPACE_IN_VARIABLE", "Remove the spaces in the policy variable name in "+it.text+".", it.path, it.node)
+				v.at("UNSUPPORTED_SPACE_IN_VARIABLE", "Remove the spaces in the policy variable name in "+it.text+".", it.loc(), it.node)
 				return false
 			}
 			if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
-				v.at("MISSING_QUOTE_IN_VARIABLE", "Enclose the default value of the policy variable in single quotes in "+it.text+".", it.path, it.node)
+				v.at("MISSING_QUOTE_IN_VARIABLE", "Enclose the default value of the policy variable in single quotes in "+it.text+".", it.loc(), it.node)
 				return false
 			}
 		case strings.Contains(body, " "):
-			v.at("UNSUPPORTED_SPACE_IN_VARIABLE", "Remove the spaces in the policy variable name in "+it.text+".", it.path, it.node)
+			v.at("UNSUPPORTED_SPACE_IN_VARIABLE", "Remove the spaces in the policy variable name in "+it.text+".", it.loc(), it.node)
 			return false
 		}
 		s = s[i+end+1:]

@@ -131,7 +131,7 @@ func (v *validator) statement(p path, n *policy.Node) *statement {
 				v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type String.", mp, m.Value)
 				continue
 			}
-			s.sid = &item{m.Value.Text, mp, m.Value}
+			s.sid = &item{m.Value.Text, mp, -1, m.Value}
 		case "Effect":
 			switch {
 			case m.Value.Kind != policy.StringNode:
@@ -273,18 +273,18 @@ func (v *validator) sids(stmts []*statement) {
 		sid := s.sid
 		switch {
 		case sid.text == "":
-			v.at("EMPTY_SID_VALUE", "Add a value to the empty string in the Sid element.", sid.path, sid.node)
+			v.at("EMPTY_SID_VALUE", "Add a value to the empty string in the Sid element.", sid.loc(), sid.node)
 			continue
 		case hasVariable(sid.text):
-			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Sid element.", sid.path, sid.node)
+			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Sid element.", sid.loc(), sid.node)
 		case v.typ != ResourcePolicy && !sidChars.MatchString(sid.text):
-			v.at("UNSUPPORTED_SID", "Update the characters in the Sid element to use one of the following character types: [a-z, A-Z, 0-9]", sid.path, sid.node)
+			v.at("UNSUPPORTED_SID", "Update the characters in the Sid element to use one of the following character types: [a-z, A-Z, 0-9]", sid.loc(), sid.node)
 		}
 		if seen[sid.text] {
 			if v.typ == ResourcePolicy && !v.trust {
-				v.at("UNIQUE_SIDS_RECOMMENDED", "We recommend that you use statement IDs that are unique to your policy. Update the Sid value.", sid.path, sid.node)
+				v.at("UNIQUE_SIDS_RECOMMENDED", "We recommend that you use statement IDs that are unique to your policy. Update the Sid value.", sid.loc(), sid.node)
 			} else {
-				v.at("UNIQUE_SIDS_REQUIRED", "Duplicate statement IDs (SIDs) are not supported for this policy type. Update the Sid value.", sid.path, sid.node)
+				v.at("UNIQUE_SIDS_REQUIRED", "Duplicate statement IDs (SIDs) are not supported for this policy type. Update the Sid value.", sid.loc(), sid.node)
 			}
 		}
 		seen[sid.text] = true

@@ -70,7 +70,7 @@ func (v *validator) principalValue(s *statement, p path, n *policy.Node) {
 func (v *validator) principalID(typ string, it item) {
 	id := it.text
 	if hasVariable(id) {
-		v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Principal element.", it.path, it.node)
+		v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Principal element.", it.loc(), it.node)
 		return
 	}
 	switch typ {
@@ -82,21 +82,21 @@ func (v *validator) principalID(typ string, it item) {
 			if v.trust {
 				code = "ROLE_TRUST_POLICY_UNSUPPORTED_WILDCARD_IN_PRINCIPAL"
 			}
-			v.at(code, "Wildcards (*, ?) are not supported with the principal key AWS. Replace the wildcard with a valid principal value.", it.path, it.node)
+			v.at(code, "Wildcards (*, ?) are not supported with the principal key AWS. Replace the wildcard with a valid principal value.", it.loc(), it.node)
 		case !principalARN.MatchString(id):
-			v.at("INVALID_PRINCIPAL_FORMAT", "The principal "+id+" is not a valid AWS principal: use an account ID or the ARN of a user, role, session or account root.", it.path, it.node)
+			v.at("INVALID_PRINCIPAL_FORMAT", "The principal "+id+" is not a valid AWS principal: use an account ID or the ARN of a user, role, session or account root.", it.loc(), it.node)
 		}
 	case "Service":
 		if id == "*" || !servicePrincipal.MatchString(id) {
-			v.at("INVALID_SERVICE_PRINCIPAL_FORMAT", "The service principal "+id+" does not match the expected format. Use the format servicename.amazonaws.com.", it.path, it.node)
+			v.at("INVALID_SERVICE_PRINCIPAL_FORMAT", "The service principal "+id+" does not match the expected format. Use the format servicename.amazonaws.com.", it.loc(), it.node)
 		}
 	case "Federated":
 		if _, known := webIdentityProviders[id]; !known && !federatedARN.MatchString(id) {
-			v.at("INVALID_FEDERATED_PRINCIPAL_SYNTAX_IN_ROLE_TRUST_POLICY", "The federated principal "+id+" is not valid. Use the ARN of a SAML or OIDC provider, or a supported identity provider name.", it.path, it.node)
+			v.at("INVALID_FEDERATED_PRINCIPAL_SYNTAX_IN_ROLE_TRUST_POLICY", "The federated principal "+id+" is not valid. Use the ARN of a SAML or OIDC provider, or a supported identity provider name.", it.loc(), it.node)
 		}
 	case "CanonicalUser":
 		if strings.ContainsAny(id, "*?") {
-			v.at("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", "Wildcards (*, ?) are not supported with the principal key CanonicalUser.", it.path, it.node)
+			v.at("UNSUPPORTED_WILDCARD_IN_PRINCIPAL", "Wildcards (*, ?) are not supported with the principal key CanonicalUser.", it.loc(), it.node)
 		}
 	}
 }
@@ -114,7 +114,7 @@ func (v *validator) trustRules(s *statement) {
 	}
 	for _, a := range s.actions {
 		if !trustActions[strings.ToLower(a.text)] && !strings.ContainsAny(a.text, "*?") {
-			v.at("UNSUPPORTED_ACTION_IN_POLICY", "The action "+a.text+" is not supported for role trust policies.", a.path, a.node)
+			v.at("UNSUPPORTED_ACTION_IN_POLICY", "The action "+a.text+" is not supported for role trust policies.", a.loc(), a.node)
 		}
 	}
 	if s.principal == nil || s.principal.Kind != policy.ObjectNode || s.effect != "Allow" {
@@ -128,10 +128,10 @@ func (v *validator) trustRules(s *statement) {
 			continue
 		}
 		if m.Value.Kind == policy.StringNode {
-			federated = append(federated, item{m.Value.Text, s.path.val(s.principalKey).val("Federated"), m.Value})
+			federated = append(federated, item{m.Value.Text, s.path.val(s.principalKey).val("Federated"), -1, m.Value})
 		} else {
 			for i, e := range m.Value.Elems {
-				federated = append(federated, item{e.Text, s.path.val(s.principalKey).val("Federated").idx(i), e})
+				federated = append(federated, item{e.Text, s.path.val(s.principalKey).val("Federated"), i, e})
 			}
 		}
 	}
@@ -139,11 +139,11 @@ func (v *validator) trustRules(s *statement) {
 		switch strings.ToLower(a.text) {
 		case "sts:assumerole":
 			if len(federated) > 0 && !others {
-				v.at("MISMATCHED_ACTION_FOR_PRINCIPAL", "The sts:AssumeRole action is not supported for federated principals. Use sts:AssumeRoleWithSAML or sts:AssumeRoleWithWebIdentity.", a.path, a.node)
+				v.at("MISMATCHED_ACTION_FOR_PRINCIPAL", "The sts:AssumeRole action is not supported for federated principals. Use sts:AssumeRoleWithSAML or sts:AssumeRoleWithWebIdentity.", a.loc(), a.node)
 			}
 		case "sts:assumerolewithsaml", "sts:assumerolewithwebidentity":
 			if len(federated) == 0 {
-				v.at("MISMATCHED_ACTION_FOR_PRINCIPAL", "The "+a.text+" action requires a Federated principal.", a.path, a.node)
+				v.at("MISMATCHED_ACTION_FOR_PRINCIPAL", "The "+a.text+" action requires a Federated principal.", a.loc(), a.node)
 			}
 		}
 	}
@@ -170,19 +170,19 @@ func (v *validator) webIdentityConditions(s *statement, f item) {
 	if provider == githubProvider {
 		ok, values := has(githubProvider + ":sub")
 		if !ok {
-			v.at("MISSING_GITHUB_REPO_CONDITION_KEY", "Granting a federated GitHub principal permissions without a condition key can allow more sources to assume the role than you intended. Add the token.actions.githubusercontent.com:sub condition key.", f.path, f.node)
+			v.at("MISSING_GITHUB_REPO_CONDITION_KEY", "Granting a federated GitHub principal permissions without a condition key can allow more sources to assume the role than you intended. Add the token.actions.githubusercontent.com:sub condition key.", f.loc(), f.node)
 			return
 		}
 		for _, val := range values {
 			if val.text == "*" || strings.HasSuffix(val.text, ":*") || strings.HasPrefix(val.text, "repo:*") {
-				v.at("SPECIFIC_GITHUB_REPO_AND_BRANCH_RECOMMENDED", "Using a wildcard (*) in token.actions.githubusercontent.com:sub can allow requests from more sources than you intended. Specify the value of a specific repository and branch.", val.path, val.node)
+				v.at("SPECIFIC_GITHUB_REPO_AND_BRANCH_RECOMMENDED", "Using a wildcard (*) in token.actions.githubusercontent.com:sub can allow requests from more sources than you intended. Specify the value of a specific repository and branch.", val.loc(), val.node)
 			}
 		}
 		return
 	}
 	if key, ok := webIdentityProviders[provider]; ok {
 		if found, _ := has(key); !found {
-			v.at("MISSING_CONDITION_KEY_FOR_OIDC_PRINCIPAL", "Add the condition key "+key+" to restrict who can assume the role through "+provider+".", f.path, f.node)
+			v.at("MISSING_CONDITION_KEY_FOR_OIDC_PRINCIPAL", "Add the condition key "+key+" to restrict who can assume the role through "+provider+".", f.loc(), f.node)
 		}
 	}
 }

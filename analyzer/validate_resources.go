@@ -29,7 +29,7 @@ func (v *validator) checkResources(s *statement) {
 				continue
 			}
 			if (a.text == b.text && j < i) || (a.text != b.text && arn.HasWildcard(b.text) && arn.Match(b.text, a.text)) {
-				v.at("REDUNDANT_RESOURCE", "The "+a.text+" resource ARN is redundant because it grants the same access as "+b.text+". Remove the redundant resource ARN.", a.path, a.node)
+				v.at("REDUNDANT_RESOURCE", "The "+a.text+" resource ARN is redundant because it grants the same access as "+b.text+". Remove the redundant resource ARN.", a.loc(), a.node)
 				break
 			}
 		}
@@ -42,37 +42,37 @@ func (v *validator) resourceARN(r item) {
 		return
 	}
 	if !strings.HasPrefix(r.text, "arn:") {
-		v.at("INVALID_ARN_PREFIX", "Add the required prefix (arn) to the resource ARN "+r.text+".", r.path, r.node)
+		v.at("INVALID_ARN_PREFIX", "Add the required prefix (arn) to the resource ARN "+r.text+".", r.loc(), r.node)
 		return
 	}
 	parts := strings.SplitN(r.text, ":", 6)
 	if len(parts) < 6 {
-		v.at("MISSING_ARN_FIELD", "The resource ARN "+r.text+" is missing fields. An ARN has the format arn:partition:service:region:account:resource.", r.path, r.node)
+		v.at("MISSING_ARN_FIELD", "The resource ARN "+r.text+" is missing fields. An ARN has the format arn:partition:service:region:account:resource.", r.loc(), r.node)
 		return
 	}
 	partition, svc, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
 	if !dynamic(partition) && !partitions[partition] {
-		v.at("INVALID_PARTITION", "The resource ARN for the service "+svc+" has an invalid partition "+partition+".", r.path, r.node)
+		v.at("INVALID_PARTITION", "The resource ARN for the service "+svc+" has an invalid partition "+partition+".", r.loc(), r.node)
 		return
 	}
 	if dynamic(svc) {
 		return
 	}
 	if svc != strings.ToLower(svc) {
-		v.at("INVALID_ARN_SERVICE_CASE", "Update the service name "+svc+" in the resource ARN to use all lowercase letters.", r.path, r.node)
+		v.at("INVALID_ARN_SERVICE_CASE", "Update the service name "+svc+" in the resource ARN to use all lowercase letters.", r.loc(), r.node)
 		return
 	}
 	info, ok := catalog.Service(svc)
 	if !ok {
-		v.at("INVALID_SERVICE", "The service "+svc+" in the resource ARN does not exist.", r.path, r.node)
+		v.at("INVALID_SERVICE", "The service "+svc+" in the resource ARN does not exist.", r.loc(), r.node)
 		return
 	}
 	if region != "" && !dynamic(region) && !regionPattern.MatchString(region) {
-		v.at("INVALID_ARN_REGION", "The Region "+region+" in the resource ARN is not valid.", r.path, r.node)
+		v.at("INVALID_ARN_REGION", "The Region "+region+" in the resource ARN is not valid.", r.loc(), r.node)
 		return
 	}
 	if account != "" && !dynamic(account) && !accountPattern.MatchString(account) && account != "aws" {
-		v.at("INVALID_ARN_ACCOUNT", "The account ID "+account+" in the resource ARN is not valid. Use a 12-digit account ID.", r.path, r.node)
+		v.at("INVALID_ARN_ACCOUNT", "The account ID "+account+" in the resource ARN is not valid. Use a 12-digit account ID.", r.loc(), r.node)
 		return
 	}
 	if dynamic(resource) && strings.Trim(resource, "*") == "" {
@@ -81,21 +81,31 @@ func (v *validator) resourceARN(r item) {
 	// Find the resource types whose resource part fits, whatever the
 	// region and account, then check those against the types' formats.
 	var fits []string
+	var candidates [4]string // by whether the format has a region and an account
 	for _, rt := range info.ResourceTypes {
 		for _, f := range rt.ARNFormats {
 			fp := strings.SplitN(f, ":", 6)
 			if len(fp) < 6 {
 				continue
 			}
-			candidate := "arn:aws:" + svc + ":" + sample(fp[3], "us-east-1") + ":" + sample(fp[4], "123456789012") + ":" + resource
-			if rt.Matches(candidate) {
+			k := 0
+			if fp[3] != "" {
+				k |= 1
+			}
+			if fp[4] != "" {
+				k |= 2
+			}
+			if candidates[k] == "" {
+				candidates[k] = "arn:aws:" + svc + ":" + sample(fp[3], "us-east-1") + ":" + sample(fp[4], "123456789012") + ":" + resource
+			}
+			if rt.Matches(candidates[k]) {
 				fits = append(fits, f)
 			}
 		}
 	}
 	if len(fits) == 0 {
 		if !hasVariable(resource) {
-			v.at("INVALID_ARN_RESOURCE", "The resource "+resource+" in the ARN does not match any resource type of the service "+svc+".", r.path, r.node)
+			v.at("INVALID_ARN_RESOURCE", "The resource "+resource+" in the ARN does not match any resource type of the service "+svc+".", r.loc(), r.node)
 		}
 		return
 	}
@@ -115,13 +125,13 @@ func (v *validator) resourceARN(r item) {
 	}
 	switch {
 	case region != "" && !regionAllowed:
-		v.at("ARN_REGION_NOT_ALLOWED", "The service "+svc+" does not support specifying a Region in the resource ARN.", r.path, r.node)
+		v.at("ARN_REGION_NOT_ALLOWED", "The service "+svc+" does not support specifying a Region in the resource ARN.", r.loc(), r.node)
 	case region == "" && regionRequired:
-		v.at("MISSING_ARN_REGION", "Add a Region to the "+svc+" resource ARN.", r.path, r.node)
+		v.at("MISSING_ARN_REGION", "Add a Region to the "+svc+" resource ARN.", r.loc(), r.node)
 	case account != "" && !accountAllowed:
-		v.at("ARN_ACCOUNT_NOT_ALLOWED", "The service "+svc+" does not support specifying an account ID in the resource ARN.", r.path, r.node)
+		v.at("ARN_ACCOUNT_NOT_ALLOWED", "The service "+svc+" does not support specifying an account ID in the resource ARN.", r.loc(), r.node)
 	case account == "" && accountRequired:
-		v.at("MISSING_ARN_ACCOUNT", "Add an account ID to the "+svc+" resource ARN.", r.path, r.node)
+		v.at("MISSING_ARN_ACCOUNT", "Add an account ID to the "+svc+" resource ARN.", r.loc(), r.node)
 	}
 }
 

@@ -34,7 +34,7 @@ func (v *validator) checkStatement(s *statement) {
 func (v *validator) checkActions(s *statement) {
 	for _, a := range s.actions {
 		if hasVariable(a.text) {
-			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the "+s.actionKey+" element.", a.path, a.node)
+			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the "+s.actionKey+" element.", a.loc(), a.node)
 			continue
 		}
 		if a.text == "*" {
@@ -43,25 +43,25 @@ func (v *validator) checkActions(s *statement) {
 		svc, name, ok := strings.Cut(a.text, ":")
 		switch {
 		case !ok || svc == "" || name == "":
-			v.at("INVALID_ACTION", "The action "+a.text+" does not exist. Use the format service:action.", a.path, a.node)
+			v.at("INVALID_ACTION", "The action "+a.text+" does not exist. Use the format service:action.", a.loc(), a.node)
 			continue
 		case strings.ContainsAny(svc, "*?"):
-			v.at("WILDCARD_IN_SERVICE_NAME", "Avoid using wildcards (*, ?) in the service name because it might grant unintended access to other AWS services with similar names.", a.path, a.node)
+			v.at("WILDCARD_IN_SERVICE_NAME", "Avoid using wildcards (*, ?) in the service name because it might grant unintended access to other AWS services with similar names.", a.loc(), a.node)
 			continue
 		}
 		info, ok := catalog.Service(svc)
 		if !ok {
-			v.at("INVALID_SERVICE_IN_ACTION", "The service "+svc+" specified in the action does not exist.", a.path, a.node)
+			v.at("INVALID_SERVICE_IN_ACTION", "The service "+svc+" specified in the action does not exist.", a.loc(), a.node)
 			continue
 		}
 		if !anyAction(info, name) {
-			v.at("INVALID_ACTION", "The action "+a.text+" does not exist.", a.path, a.node)
+			v.at("INVALID_ACTION", "The action "+a.text+" does not exist.", a.loc(), a.node)
 		}
 	}
 	for i, a := range s.actions {
 		for j, b := range s.actions {
 			if i != j && covers(b.text, a.text, j < i) {
-				v.at("REDUNDANT_ACTION", "The "+a.text+" action is redundant because it provides similar permissions to "+b.text+". Remove the redundant action.", a.path, a.node)
+				v.at("REDUNDANT_ACTION", "The "+a.text+" action is redundant because it provides similar permissions to "+b.text+". Remove the redundant action.", a.loc(), a.node)
 				break
 			}
 		}
@@ -164,7 +164,7 @@ func (v *validator) sensitiveActions(s *statement) {
 				code = sa.prefix + "_WITH_STAR_IN_ACTION_AND_RESOURCE"
 			}
 		}
-		v.at(code, sa.what, at.path, at.node)
+		v.at(code, sa.what, at.loc(), at.node)
 	}
 }
 
@@ -173,7 +173,7 @@ func (v *validator) scpRules(s *statement) {
 	for _, a := range s.actions {
 		_, name, _ := strings.Cut(a.text, ":")
 		if i := strings.IndexAny(name, "*?"); i >= 0 && i != len(name)-1 {
-			v.at("SCP_SYNTAX_ERROR_ACTION_WILDCARD", "SCP actions can include wildcards (*) only at the end of a string. Update "+a.text+".", a.path, a.node)
+			v.at("SCP_SYNTAX_ERROR_ACTION_WILDCARD", "SCP actions can include wildcards (*) only at the end of a string. Update "+a.text+".", a.loc(), a.node)
 		}
 	}
 	if s.hasResource && s.notResource {
@@ -191,7 +191,7 @@ func (v *validator) scpRules(s *statement) {
 	if !s.notResource {
 		for _, r := range s.resources {
 			if r.text != "*" {
-				v.at("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", "SCPs do not support specifying resources with effect Allow. Update the element to use \"*\" instead.", r.path, r.node)
+				v.at("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", "SCPs do not support specifying resources with effect Allow. Update the element to use \"*\" instead.", r.loc(), r.node)
 			}
 		}
 	}
@@ -213,9 +213,9 @@ func (v *validator) rcpRules(s *statement) {
 		svc, _, _ := strings.Cut(a.text, ":")
 		switch {
 		case a.text == "*":
-			v.at("RCP_SYNTAX_ERROR_ACTION", "RCPs do not support \"*\" as the Action. Specify actions of the services RCPs support.", a.path, a.node)
+			v.at("RCP_SYNTAX_ERROR_ACTION", "RCPs do not support \"*\" as the Action. Specify actions of the services RCPs support.", a.loc(), a.node)
 		case !strings.ContainsAny(svc, "*?") && !rcpServices[strings.ToLower(svc)]:
-			v.at("UNSUPPORTED_ACTION_IN_POLICY", "The action "+a.text+" is not supported for resource control policies.", a.path, a.node)
+			v.at("UNSUPPORTED_ACTION_IN_POLICY", "The action "+a.text+" is not supported for resource control policies.", a.loc(), a.node)
 		}
 	}
 }
@@ -244,10 +244,37 @@ func memberValue(n *policy.Node, key string) *policy.Node {
 // redundantStatements reports statements that grant exactly what an earlier
 // one grants: same effect, principal, actions, resources and conditions.
 func (v *validator) redundantStatements(stmts []*statement) {
+	// Statements are first grouped by a cheap shape that identical
+	// statements share, so that signatures are only built on a collision.
+	type shape struct {
+		effect, actionKey                 string
+		actions, actionLen, resources     int
+		resourceLen, conds, principalSize int
+	}
+	first := map[shape]*statement{}
 	seen := map[string]bool{}
 	for _, s := range stmts {
 		if s.effect == "" || len(s.actions) == 0 {
 			continue
+		}
+		sh := shape{effect: s.effect, actionKey: s.actionKey, actions: len(s.actions), resources: len(s.resources), conds: len(s.conds)}
+		for _, a := range s.actions {
+			sh.actionLen += len(a.text)
+		}
+		for _, r := range s.resources {
+			sh.resourceLen += len(r.text)
+		}
+		if s.principal != nil {
+			sh.principalSize = len(s.principal.Members) + len(s.principal.Text)
+		}
+		prev, collides := first[sh]
+		if !collides {
+			first[sh] = s
+			continue
+		}
+		if prev != nil {
+			seen[signature(v.doc, prev)] = true
+			first[sh] = nil
 		}
 		sig := signature(v.doc, s)
 		if seen[sig] {

@@ -1,0 +1,92 @@
+package analyzer
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestLearnMoreLink(t *testing.T) {
+	for _, tc := range []struct{ code, anchor string }{
+		{"INVALID_ACTION", "#access-analyzer-reference-policy-checks-error-invalid-action"},
+		{"MISSING_VERSION", "#access-analyzer-reference-policy-checks-general-warning-missing-version"},
+		{"PASS_ROLE_WITH_STAR_IN_RESOURCE", "#access-analyzer-reference-policy-checks-security-warning-pass-role-with-star-in-resource"},
+		{"REDUNDANT_ACTION", "#access-analyzer-reference-policy-checks-suggestion-redundant-action"},
+		{"NO_SUCH_CODE", ""},
+	} {
+		if got := LearnMoreLink(tc.code); got != referenceURL+tc.anchor {
+			t.Errorf("LearnMoreLink(%s) = %s", tc.code, got)
+		}
+	}
+}
+
+func TestRank(t *testing.T) {
+	order := []FindingType{Error, SecurityWarning, Warning, Suggestion, "OTHER"}
+	for i := 1; i < len(order); i++ {
+		if order[i-1].Rank() <= order[i].Rank() {
+			t.Errorf("%s ranks at or below %s", order[i-1], order[i])
+		}
+	}
+}
+
+// TestLocations checks paths and spans on a document written by hand.
+func TestLocations(t *testing.T) {
+	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": {\"Effect\": \"Allow\", \"Action\": \"s3:GetObjekt\", \"Resource\": \"*\"}\n}"
+	fs := Validate(doc, IdentityPolicy, Options{})
+	if len(fs) != 1 || fs[0].IssueCode != "INVALID_ACTION" || fs[0].FindingType != Error {
+		t.Fatalf("findings = %+v", fs)
+	}
+	l := fs[0].Locations[0]
+	if got := pathString(l.Path); got != "Statement.Action" {
+		t.Errorf("path = %s", got)
+	}
+	start := strings.Index(doc, `"s3:GetObjekt"`)
+	want := Span{Start: Position{Line: 3, Column: 45, Offset: start}, End: Position{Line: 3, Column: 59, Offset: start + 14}}
+	if l.Span != want {
+		t.Errorf("span = %+v, want %+v", l.Span, want)
+	}
+}
+
+// TestNeverPanics runs the validator over truncations of valid documents.
+func TestNeverPanics(t *testing.T) {
+	raw, err := os.ReadFile("testdata/managed_policy_6144.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, typ := range []PolicyType{IdentityPolicy, ResourcePolicy, ServiceControlPolicy, ResourceControlPolicy} {
+		for i := 0; i < len(doc); i += 97 {
+			Validate(doc[:i], typ, Options{})
+		}
+	}
+}
+
+func BenchmarkValidateManagedPolicy(b *testing.B) {
+	raw, err := os.ReadFile("testdata/managed_policy_6144.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := string(raw)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	Validate(doc, IdentityPolicy, Options{}) // load the catalogue
+	before := cpuTime()
+	b.ResetTimer()
+	for b.Loop() {
+		Validate(doc, IdentityPolicy, Options{})
+	}
+	// CPU time per validation, which unlike ns/op does not count the time
+	// the process waits for a core on a busy machine.
+	b.ReportMetric(float64((cpuTime()-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user and system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
