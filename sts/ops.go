@@ -257,7 +257,7 @@ func (s *Service) assumeRole(c *iam.Call, sess *Session) (any, error) {
 		return nil, s.Denied(&authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Resource,
 			Reason: "because no resource-based policy allows the sts:AssumeRole action"}, req)
 	}
-	trust, err := policy.ParseAndCompile(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
+	trust, err := s.compiled.get(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
 	if err != nil {
 		return nil, awserr.New("AccessDenied", "The role's trust policy is invalid.")
 	}

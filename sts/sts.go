@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/authz"
@@ -29,6 +30,7 @@ type Service struct {
 	partition string
 	sessions  sync.Map // token → *Session, bounded by maxCachedSessions
 	count     int64
+	compiled  compileCache // session policies and trust policies by document
 	mu        sync.Mutex
 	http      *http.Client
 	jwks      keySets
@@ -57,28 +59,31 @@ const maxCachedSessions = 10000
 // returns AWS's errors: InvalidClientTokenId for tokens this deployment did
 // not issue or that do not belong to the key, ExpiredToken after expiry.
 func (s *Service) Authenticate(accessKeyID, token string, now time.Time) (*Session, error) {
-	invalid := awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
 	var sess *Session
 	if v, ok := s.sessions.Load(token); ok {
 		sess = v.(*Session)
 	} else {
 		c, err := s.ring.Open(token)
 		if err != nil {
-			return nil, invalid
+			return nil, invalidClientToken()
 		}
 		sess = s.newSession(c)
 		s.remember(token, sess)
 	}
 	if sess.Claims.AccessKeyID != accessKeyID {
-		return nil, invalid
+		return nil, invalidClientToken()
 	}
 	if !now.Before(sess.Claims.Expires) {
 		return nil, awserr.New("ExpiredToken", "The security token included in the request is expired")
 	}
 	if sess.Principal == nil {
-		return nil, invalid
+		return nil, invalidClientToken()
 	}
 	return sess, nil
+}
+
+func invalidClientToken() error {
+	return awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
 }
 
 func (s *Service) remember(token string, sess *Session) {
@@ -131,7 +136,7 @@ func (s *Service) sessionSet(c *Claims) (*policy.Set, error) {
 	}
 	var list []*policy.Compiled
 	for i, doc := range c.Policies {
-		p, err := policy.ParseAndCompile(fmt.Sprintf("session-policy-%d", i), doc, policy.Identity)
+		p, err := s.compiled.get(fmt.Sprintf("session-policy-%d", i), doc, policy.Identity)
 		if err != nil {
 			return nil, err
 		}
@@ -142,13 +147,41 @@ func (s *Service) sessionSet(c *Claims) (*policy.Set, error) {
 		if !ok {
 			continue
 		}
-		p, err := policy.ParseAndCompile(arn, doc, policy.Identity)
+		p, err := s.compiled.get(arn, doc, policy.Identity)
 		if err != nil {
 			return nil, err
 		}
 		list = append(list, p)
 	}
 	return policy.NewSet(list...), nil
+}
+
+// compileCache keeps compiled policies by id and document, so that the
+// sessions of one role, which mostly share their session policies, and
+// every AssumeRole of a role, compile its documents once. It is emptied
+// when it reaches maxCompiled entries.
+type compileCache struct {
+	m sync.Map // kind, id and document → *policy.Compiled
+	n atomic.Int64
+}
+
+const maxCompiled = 4096
+
+func (cc *compileCache) get(id, doc string, kind policy.Kind) (*policy.Compiled, error) {
+	key := string(rune('0'+kind)) + id + "\x00" + doc
+	if p, ok := cc.m.Load(key); ok {
+		return p.(*policy.Compiled), nil
+	}
+	p, err := policy.ParseAndCompile(id, doc, kind)
+	if err != nil {
+		return nil, err
+	}
+	if cc.n.Add(1) > maxCompiled {
+		cc.m.Clear()
+		cc.n.Store(1)
+	}
+	cc.m.Store(key, p)
+	return p, nil
 }
 
 // Policies returns the policies that apply to a session's requests: its

@@ -213,17 +213,14 @@ func (kr *KeyRing) CurrentKeyID() uint32 { return kr.keys.Load().current }
 // a blob sealed for one purpose never opens as another: a session token is
 // not an authorization message.
 const (
-	tokenVersion   = 1
-	messageVersion = 2
+	jsonTokenVersion = 1 // claims as JSON: tokens sealed by earlier versions
+	messageVersion   = 2
+	tokenVersion     = 3 // claims in the binary encoding of codec.go
 )
 
 // Seal turns claims into a session token.
 func (kr *KeyRing) Seal(c *Claims) (string, error) {
-	plain, err := json.Marshal(c)
-	if err != nil {
-		return "", err
-	}
-	out, err := kr.seal(tokenVersion, plain)
+	out, err := kr.seal(tokenVersion, appendClaims(make([]byte, 0, 512), c))
 	if err != nil {
 		return "", err
 	}
@@ -257,18 +254,28 @@ var errBadToken = errors.New("sts: invalid session token")
 // issue or that were altered. Expiry is the caller's to check.
 func (kr *KeyRing) Open(token string) (*Claims, error) {
 	raw, err := base64.StdEncoding.DecodeString(token)
-	if err != nil {
+	if err != nil || len(raw) == 0 {
 		return nil, errBadToken
 	}
-	plain, err := kr.open(tokenVersion, raw)
+	plain, err := kr.open(raw[0], raw)
 	if err != nil {
 		return nil, err
 	}
-	var c Claims
-	if err := json.Unmarshal(plain, &c); err != nil {
-		return nil, errBadToken
+	switch raw[0] {
+	case tokenVersion:
+		c, err := readClaims(plain)
+		if err != nil {
+			return nil, errBadToken
+		}
+		return c, nil
+	case jsonTokenVersion:
+		var c Claims
+		if err := json.Unmarshal(plain, &c); err != nil {
+			return nil, errBadToken
+		}
+		return &c, nil
 	}
-	return &c, nil
+	return nil, errBadToken
 }
 
 // open decrypts what seal produced with the same format byte.
