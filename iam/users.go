@@ -245,13 +245,10 @@ func deleteUser(s *Service, c *Call) (any, error) {
 		if err != nil {
 			return err
 		}
-		keys, err := s.userKeys(c, tx, name)
-		if err != nil {
+		if err := s.userCredentialsInUse(c, tx, u); err != nil {
 			return err
 		}
 		switch {
-		case len(keys) > 0:
-			return awserr.New("DeleteConflict", "Cannot delete entity, must delete access keys first.")
 		case len(u.Inline) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must delete policies first.")
 		case len(u.Attached) > 0:
@@ -266,6 +263,35 @@ func deleteUser(s *Service, c *Call) (any, error) {
 		}
 		return tx.Delete(c.Ctx, store.Key{Kind: kindUser, Account: c.Account, ID: lower(name)}, 0)
 	})
+}
+
+// userCredentialsInUse returns the DeleteConflict DeleteUser reports while
+// a user still has credentials AWS makes callers delete first: access keys,
+// a login profile, MFA devices, signing certificates, SSH public keys or
+// service-specific credentials.
+func (s *Service) userCredentialsInUse(c *Call, tx store.Tx, u *User) error {
+	keys, err := s.userKeys(c, tx, u.UserName)
+	if err != nil {
+		return err
+	}
+	if len(keys) > 0 {
+		return awserr.New("DeleteConflict", "Cannot delete entity, must delete access keys first.")
+	}
+	_, login, err := userLogin(c.Ctx, tx, c.Account, u.UserName)
+	if err != nil {
+		return err
+	}
+	if login != nil {
+		return awserr.New("DeleteConflict", "Cannot delete entity, must delete login profile first.")
+	}
+	devices, err := userDevices(c, tx, u)
+	if err != nil {
+		return err
+	}
+	if len(devices) > 0 {
+		return awserr.New("DeleteConflict", "Cannot delete entity, must delete MFA device first.")
+	}
+	return s.userCredentialsConflict(c, tx, u)
 }
 
 // modifyUser reads, changes and writes a user in one transaction.
