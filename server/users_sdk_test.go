@@ -362,6 +362,8 @@ func TestDeleteUserConflicts(t *testing.T) {
 	pol := must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("p"),
 		PolicyDocument: aws.String(coreAllow("iam:GetUser"))})).Policy
 
+	var sshID *string
+	mfa := must(root.CreateVirtualMFADevice(ctx, &iamsdk.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice-mfa")})).VirtualMFADevice
 	steps := []struct {
 		name  string
 		setup func()
@@ -371,6 +373,24 @@ func TestDeleteUserConflicts(t *testing.T) {
 		{"access key", func() {}, func() {
 			must(root.DeleteAccessKey(ctx, &iamsdk.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: key.AccessKeyId}))
 		}, "Cannot delete entity, must delete access keys first."},
+		{"login profile", func() {
+			must(root.CreateLoginProfile(ctx, &iamsdk.CreateLoginProfileInput{UserName: aws.String("alice"), Password: aws.String("Corr3ct-Horse-Battery")}))
+		}, func() {
+			must(root.DeleteLoginProfile(ctx, &iamsdk.DeleteLoginProfileInput{UserName: aws.String("alice")}))
+		}, "Cannot delete entity, must delete login profile first."},
+		{"MFA device", func() {
+			step := nowStep()
+			must(root.EnableMFADevice(ctx, &iamsdk.EnableMFADeviceInput{UserName: aws.String("alice"), SerialNumber: mfa.SerialNumber,
+				AuthenticationCode1: aws.String(code(t, mfa.Base32StringSeed, step-1)), AuthenticationCode2: aws.String(code(t, mfa.Base32StringSeed, step))}))
+		}, func() {
+			must(root.DeactivateMFADevice(ctx, &iamsdk.DeactivateMFADeviceInput{UserName: aws.String("alice"), SerialNumber: mfa.SerialNumber}))
+		}, "Cannot delete entity, must delete MFA device first."},
+		{"SSH public key", func() {
+			sshID = must(root.UploadSSHPublicKey(ctx, &iamsdk.UploadSSHPublicKeyInput{UserName: aws.String("alice"),
+				SSHPublicKeyBody: aws.String(sshRSA(t))})).SSHPublicKey.SSHPublicKeyId
+		}, func() {
+			must(root.DeleteSSHPublicKey(ctx, &iamsdk.DeleteSSHPublicKeyInput{UserName: aws.String("alice"), SSHPublicKeyId: sshID}))
+		}, "Cannot delete entity, must delete SSH public keys first."},
 		{"inline policy", func() {
 			must(root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("inline"),
 				PolicyDocument: aws.String(coreAllow("iam:GetUser"))}))
