@@ -122,3 +122,63 @@ func TestOrganizationGuardrails(t *testing.T) {
 		t.Fatalf("ListAccounts from a member: %v", err)
 	}
 }
+
+// TestCrossAccountAssumeRole is the seeds' cross-account pattern: a role in
+// account B trusts a user of account A with sts:ExternalId; A's identity
+// policy and B's trust policy must both allow.
+func TestCrossAccountAssumeRole(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	org := orgsdk.NewFromConfig(ts.RootConfig())
+	if _, err := org.CreateOrganization(ctx, &orgsdk.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	created, err := org.CreateAccount(ctx, &orgsdk.CreateAccountInput{AccountName: aws.String("tools"), Email: aws.String("tools@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := *created.CreateAccountStatus.AccountId
+	admin, err := stssdk.NewFromConfig(ts.RootConfig()).AssumeRole(ctx, &stssdk.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + b + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("setup")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inB := iamsdk.NewFromConfig(sessionConfig(ts, admin.Credentials))
+	if _, err := inB.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("deployer"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/ci"},"Action":"sts:AssumeRole",
+		  "Condition":{"StringEquals":{"sts:ExternalId":"tools-ext-7"}}}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	root := ts.IAMClient()
+	if _, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("ci")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := root.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("ci")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := stssdk.NewFromConfig(ts.Config(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey))
+	assume := func(ext *string) error {
+		_, err := ci.AssumeRole(ctx, &stssdk.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + b + ":role/deployer"),
+			RoleSessionName: aws.String("deploy"), ExternalId: ext})
+		return err
+	}
+	// The trust policy names the user exactly, but across accounts the
+	// caller's own account must allow too.
+	if err := assume(aws.String("tools-ext-7")); apiCode(err) != "AccessDenied" || !strings.Contains(err.Error(), "no identity-based policy allows") {
+		t.Fatalf("without an identity policy: %v", err)
+	}
+	if _, err := root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("ci"), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::` + b + `:role/deployer"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := assume(nil); apiCode(err) != "AccessDenied" {
+		t.Fatalf("without ExternalId: %v", err)
+	}
+	if err := assume(aws.String("wrong")); apiCode(err) != "AccessDenied" {
+		t.Fatalf("with the wrong ExternalId: %v", err)
+	}
+	if err := assume(aws.String("tools-ext-7")); err != nil {
+		t.Fatalf("with the ExternalId: %v", err)
+	}
+}
