@@ -549,28 +549,90 @@ func TestUnsupportedOperations(t *testing.T) {
 	ts := testserver.Start(t)
 	ctx := context.Background()
 	root := ts.IAMClient()
-	for name, call := range map[string]func() error{
-		"ListOrganizationsFeatures": func() error {
-			_, err := root.ListOrganizationsFeatures(ctx, &iamsdk.ListOrganizationsFeaturesInput{})
+	id := aws.String("delegation-request-0001")
+	calls := map[string]func() error{
+		"AcceptDelegationRequest": func() error {
+			_, err := root.AcceptDelegationRequest(ctx, &iamsdk.AcceptDelegationRequestInput{DelegationRequestId: id})
 			return err
 		},
-		"EnableOrganizationsRootSessions": func() error {
-			_, err := root.EnableOrganizationsRootSessions(ctx, &iamsdk.EnableOrganizationsRootSessionsInput{})
+		"AssociateDelegationRequest": func() error {
+			_, err := root.AssociateDelegationRequest(ctx, &iamsdk.AssociateDelegationRequestInput{DelegationRequestId: id})
 			return err
 		},
-		"GetOutboundWebIdentityFederationInfo": func() error {
-			_, err := root.GetOutboundWebIdentityFederationInfo(ctx, &iamsdk.GetOutboundWebIdentityFederationInfoInput{})
+		"CreateDelegationRequest": func() error {
+			_, err := root.CreateDelegationRequest(ctx, &iamsdk.CreateDelegationRequestInput{Description: aws.String("d"),
+				Permissions: &types.DelegationPermission{PolicyTemplateArn: aws.String(readOnly)}, RequestorWorkflowId: aws.String("flow-1"),
+				NotificationChannel: aws.String("arn:aws:sns:us-east-1:123456789012:t"), SessionDuration: aws.Int32(3600)})
+			return err
+		},
+		"GetDelegationRequest": func() error {
+			_, err := root.GetDelegationRequest(ctx, &iamsdk.GetDelegationRequestInput{DelegationRequestId: id})
 			return err
 		},
 		"ListDelegationRequests": func() error {
 			_, err := root.ListDelegationRequests(ctx, &iamsdk.ListDelegationRequestsInput{})
 			return err
 		},
-	} {
+		"RejectDelegationRequest": func() error {
+			_, err := root.RejectDelegationRequest(ctx, &iamsdk.RejectDelegationRequestInput{DelegationRequestId: id})
+			return err
+		},
+		"SendDelegationToken": func() error {
+			_, err := root.SendDelegationToken(ctx, &iamsdk.SendDelegationTokenInput{DelegationRequestId: id})
+			return err
+		},
+		"UpdateDelegationRequest": func() error {
+			_, err := root.UpdateDelegationRequest(ctx, &iamsdk.UpdateDelegationRequestInput{DelegationRequestId: id})
+			return err
+		},
+		"DisableOrganizationsRootCredentialsManagement": func() error {
+			_, err := root.DisableOrganizationsRootCredentialsManagement(ctx, &iamsdk.DisableOrganizationsRootCredentialsManagementInput{})
+			return err
+		},
+		"EnableOrganizationsRootCredentialsManagement": func() error {
+			_, err := root.EnableOrganizationsRootCredentialsManagement(ctx, &iamsdk.EnableOrganizationsRootCredentialsManagementInput{})
+			return err
+		},
+		"DisableOrganizationsRootSessions": func() error {
+			_, err := root.DisableOrganizationsRootSessions(ctx, &iamsdk.DisableOrganizationsRootSessionsInput{})
+			return err
+		},
+		"EnableOrganizationsRootSessions": func() error {
+			_, err := root.EnableOrganizationsRootSessions(ctx, &iamsdk.EnableOrganizationsRootSessionsInput{})
+			return err
+		},
+		"ListOrganizationsFeatures": func() error {
+			_, err := root.ListOrganizationsFeatures(ctx, &iamsdk.ListOrganizationsFeaturesInput{})
+			return err
+		},
+		"DisableOutboundWebIdentityFederation": func() error {
+			_, err := root.DisableOutboundWebIdentityFederation(ctx, &iamsdk.DisableOutboundWebIdentityFederationInput{})
+			return err
+		},
+		"EnableOutboundWebIdentityFederation": func() error {
+			_, err := root.EnableOutboundWebIdentityFederation(ctx, &iamsdk.EnableOutboundWebIdentityFederationInput{})
+			return err
+		},
+		"GetOutboundWebIdentityFederationInfo": func() error {
+			_, err := root.GetOutboundWebIdentityFederationInfo(ctx, &iamsdk.GetOutboundWebIdentityFederationInfoInput{})
+			return err
+		},
+		"GetHumanReadableSummary": func() error {
+			_, err := root.GetHumanReadableSummary(ctx, &iamsdk.GetHumanReadableSummaryInput{EntityArn: aws.String(readOnly)})
+			return err
+		},
+	}
+	for name, call := range calls {
 		err := call()
 		if apiCode(err) != "InvalidAction" || !strings.HasPrefix(apiMessage(err), "Gatehouse does not support "+name+": ") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	// A caller without IAM permissions is refused before being told.
+	mustUser(t, root, "nobody")
+	nobody := userClient(t, ts, "nobody", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}]}`)
+	if _, err := nobody.ListOrganizationsFeatures(ctx, &iamsdk.ListOrganizationsFeaturesInput{}); apiCode(err) != "AccessDenied" {
+		t.Errorf("without permission: %v", err)
 	}
 }
 
