@@ -182,3 +182,68 @@ func TestCrossAccountAssumeRole(t *testing.T) {
 		t.Fatalf("with the ExternalId: %v", err)
 	}
 }
+
+// TestResourceControlPolicy: an RCP on a member account keeps principals
+// outside the organization from assuming its roles, whatever the trust
+// policy says.
+func TestResourceControlPolicy(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	const outsider = "555555555555"
+	if err := ts.IAM.Bootstrap(ctx, outsider, "AKIAOUTSIDER00000001", "outsider-secret"); err != nil {
+		t.Fatal(err)
+	}
+	org := orgsdk.NewFromConfig(ts.RootConfig())
+	o, err := org.CreateOrganization(ctx, &orgsdk.CreateOrganizationInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := org.CreateAccount(ctx, &orgsdk.CreateAccountInput{AccountName: aws.String("data"), Email: aws.String("data@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := *created.CreateAccountStatus.AccountId
+	admin, err := stssdk.NewFromConfig(ts.RootConfig()).AssumeRole(ctx, &stssdk.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("setup")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamsdk.NewFromConfig(sessionConfig(ts, admin.Credentials)).CreateRole(ctx, &iamsdk.CreateRoleInput{
+		RoleName: aws.String("shared"), AssumeRolePolicyDocument: aws.String(
+			`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + outsider + `:root"},"Action":"sts:AssumeRole"}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	outsiderSTS := stssdk.NewFromConfig(ts.Config("AKIAOUTSIDER00000001", "outsider-secret"))
+	assume := func() error {
+		_, err := outsiderSTS.AssumeRole(ctx, &stssdk.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + member + ":role/shared"),
+			RoleSessionName: aws.String("visit")})
+		return err
+	}
+	if err := assume(); err != nil {
+		t.Fatalf("before the RCP: %v", err)
+	}
+	roots, err := org.ListRoots(ctx, &orgsdk.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := org.EnablePolicyType(ctx, &orgsdk.EnablePolicyTypeInput{RootId: roots.Roots[0].Id, PolicyType: orgtypes.PolicyTypeResourceControlPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	rcp, err := org.CreatePolicy(ctx, &orgsdk.CreatePolicyInput{Name: aws.String("perimeter"), Description: aws.String("org only"),
+		Type: orgtypes.PolicyTypeResourceControlPolicy, Content: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*",
+		  "Action":"sts:AssumeRole","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"` + *o.Organization.Id + `"}}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := org.AttachPolicy(ctx, &orgsdk.AttachPolicyInput{PolicyId: rcp.Policy.PolicySummary.Id, TargetId: aws.String(member)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := assume(); apiCode(err) != "AccessDenied" || !strings.Contains(err.Error(), "explicit deny in a resource control policy") {
+		t.Fatalf("after the RCP: %v", err)
+	}
+	// Principals of the organization are not affected.
+	if _, err := stssdk.NewFromConfig(ts.RootConfig()).AssumeRole(ctx, &stssdk.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("again")}); err != nil {
+		t.Fatalf("management account after the RCP: %v", err)
+	}
+}
