@@ -134,6 +134,15 @@ func LearnMoreLink(issueCode string) string {
 		strings.ToLower(strings.ReplaceAll(c.title, " ", "-"))
 }
 
+// IssueTitle returns the title of issueCode's section in AWS's reference
+// ("Invalid action"), or the code itself for an unknown code.
+func IssueTitle(issueCode string) string {
+	if c, ok := checks[issueCode]; ok {
+		return c.title
+	}
+	return issueCode
+}
+
 // IssueType returns the finding type AWS gives issueCode, and whether the
 // code is one of AWS's.
 func IssueType(issueCode string) (FindingType, bool) {

@@ -18,6 +18,7 @@ var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io
 	"eval":     runEval,
 	"serve":    runServe,
 	"simulate": runSimulate,
+	"validate": runValidate,
 }
 
 func main() {
