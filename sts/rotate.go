@@ -3,6 +3,7 @@ package sts
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -60,13 +61,19 @@ func (kr *KeyRing) rotate(ctx context.Context, st store.Store, sealer *iam.Seale
 	var rec keyRecord
 	rotated := false
 	err := st.Update(ctx, func(tx store.Tx) error {
-		r, err := tx.Get(ctx, ringKey)
-		if err != nil {
-			return err
-		}
 		rec = keyRecord{}
-		if err := json.Unmarshal(r.Data, &rec); err != nil {
+		r, err := tx.Get(ctx, ringKey)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			// The store was wiped (an ephemeral server's reset): start a
+			// new ring; tokens of the old one die with it.
+			r = store.Record{Kind: kindKeyRing, ID: ringKey.ID}
+		case err != nil:
 			return err
+		default:
+			if err := json.Unmarshal(r.Data, &rec); err != nil {
+				return err
+			}
 		}
 		if n := len(rec.Keys); olderThan > 0 && n > 0 && now.Sub(rec.Keys[n-1].Created) < olderThan {
 			return nil
@@ -81,7 +88,12 @@ func (kr *KeyRing) rotate(ctx context.Context, st store.Store, sealer *iam.Seale
 		}
 		rec.Keys = prune(append(rec.Keys, k), now)
 		r.Data, _ = json.Marshal(&rec)
-		if _, err := tx.Update(ctx, r); err != nil {
+		if r.Version == 0 {
+			_, err = tx.Create(ctx, r)
+		} else {
+			_, err = tx.Update(ctx, r)
+		}
+		if err != nil {
 			return err
 		}
 		rotated = true

@@ -194,3 +194,40 @@ func TestOpenRefusesForeignAndAlteredBlobs(t *testing.T) {
 		}
 	}
 }
+
+func TestRotateRecreatesAWipedRing(t *testing.T) {
+	ctx := context.Background()
+	kr, st, sealer := newRing(t)
+	before, err := kr.Seal(&Claims{Kind: "user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, ringKey, 0) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := kr.Rotate(ctx, st, sealer); err != nil {
+		t.Fatal(err)
+	}
+	if got := storedIDs(t, st); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("keys of the recreated ring: %v", got)
+	}
+	tok, err := kr.Seal(&Claims{Kind: "user"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Open(tok); err != nil {
+		t.Fatal(err)
+	}
+	// The new key 1 is not the old key 1: the old ring's tokens are dead,
+	// and another node reading the new ring opens the new tokens.
+	if _, err := kr.Open(before); err == nil {
+		t.Fatal("a token of the wiped ring still opens")
+	}
+	other, err := LoadKeyRing(ctx, st, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Open(tok); err != nil {
+		t.Fatalf("another node: %v", err)
+	}
+}

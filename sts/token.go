@@ -84,6 +84,7 @@ type KeyRing struct {
 type ringKeys struct {
 	current uint32
 	aeads   map[uint32]cipher.AEAD
+	sealed  map[uint32]string // each key as stored, to tell a reused id
 	loaded  time.Time
 }
 
@@ -143,9 +144,10 @@ func (kr *KeyRing) install(rec *keyRecord, sealer *iam.Sealer) error {
 		return errors.New("sts: the stored key ring has no keys")
 	}
 	old := kr.keys.Load()
-	gen := &ringKeys{aeads: make(map[uint32]cipher.AEAD, len(rec.Keys)), loaded: time.Now()}
+	gen := &ringKeys{aeads: make(map[uint32]cipher.AEAD, len(rec.Keys)), sealed: make(map[uint32]string, len(rec.Keys)), loaded: time.Now()}
 	for _, k := range rec.Keys {
-		if old != nil && old.aeads[k.ID] != nil {
+		gen.sealed[k.ID] = string(k.Sealed)
+		if old != nil && old.aeads[k.ID] != nil && old.sealed[k.ID] == string(k.Sealed) {
 			gen.aeads[k.ID] = old.aeads[k.ID]
 		} else {
 			raw, err := sealer.Open(k.Sealed, keyAAD(k.ID))
@@ -201,7 +203,7 @@ func (kr *KeyRing) refresh() {
 	if kr.reloadLocked(ctx) != nil {
 		// Try again at the next refresh interval rather than on every call.
 		if gen := kr.keys.Load(); gen != nil {
-			kr.keys.Store(&ringKeys{current: gen.current, aeads: gen.aeads, loaded: time.Now()})
+			kr.keys.Store(&ringKeys{current: gen.current, aeads: gen.aeads, sealed: gen.sealed, loaded: time.Now()})
 		}
 	}
 }

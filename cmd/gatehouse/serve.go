@@ -114,6 +114,8 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
+	// Session-token keys rotate daily; every node may run this (one rotates).
+	go ring.RotateEvery(ctx, st, sealer, 24*time.Hour, time.Hour, logger)
 	orgSvc, err := orgs.New(ctx, st, svc, cfg.partition)
 	if err != nil {
 		return err
