@@ -196,8 +196,16 @@ func updateUser(s *Service, c *Call) (any, error) {
 			u.UserName = newName
 		}
 		u.Arn = s.arn(c.Account, "user", u.Path, u.UserName)
-		if !renamed || lower(newName) == lower(name) {
+		if !renamed {
 			return put(c.Ctx, tx, kindUser, c.Account, lower(u.UserName), "", u, false)
+		}
+		if lower(newName) == lower(name) {
+			// A change of case only: the records keep their ids, the
+			// references take the new spelling.
+			if err := put(c.Ctx, tx, kindUser, c.Account, lower(u.UserName), "", u, false); err != nil {
+				return err
+			}
+			return s.renameUserReferences(c, tx, name, newName)
 		}
 		if err := tx.Delete(c.Ctx, store.Key{Kind: kindUser, Account: c.Account, ID: lower(name)}, 0); err != nil {
 			return err
@@ -209,8 +217,10 @@ func updateUser(s *Service, c *Call) (any, error) {
 	})
 }
 
-// renameUserReferences moves a renamed user's access keys and group
-// memberships to the new name.
+// renameUserReferences moves a renamed user's access keys, group
+// memberships, login profile and MFA devices to the new name. (Signing
+// certificates, SSH public keys and service-specific credentials belong to
+// the UserId and need no change.)
 func (s *Service) renameUserReferences(c *Call, tx store.Tx, oldName, newName string) error {
 	keys, err := s.userKeys(c, tx, oldName)
 	if err != nil {
@@ -235,7 +245,42 @@ func (s *Service) renameUserReferences(c *Call, tx store.Tx, oldName, newName st
 			return err
 		}
 	}
+	if err := s.renameLoginProfile(c, tx, u, oldName); err != nil {
+		return err
+	}
+	devices, err := userDevices(c, tx, &User{UserName: oldName, UserId: u.UserId})
+	if err != nil {
+		return err
+	}
+	for _, d := range devices {
+		d.UserName = u.UserName
+		if err := put(c.Ctx, tx, kindMFADevice, c.Account, lower(d.Name), "", d, false); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// renameLoginProfile moves the login profile of a renamed user u, kept
+// under its old name, to its new name, in place of any left there by a
+// deleted user of that name.
+func (s *Service) renameLoginProfile(c *Call, tx store.Tx, u *User, oldName string) error {
+	lp, _, err := get[LoginProfile](c.Ctx, tx, kindLoginProfile, c.Account, lower(oldName), "")
+	if awserr.As(err) != nil || (err == nil && lp.UserId != u.UserId) {
+		return nil // none
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.Delete(c.Ctx, store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(oldName)}, 0); err != nil {
+		return err
+	}
+	stale := store.Key{Kind: kindLoginProfile, Account: c.Account, ID: lower(u.UserName)}
+	if err := tx.Delete(c.Ctx, stale, 0); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	lp.UserName = u.UserName
+	return put(c.Ctx, tx, kindLoginProfile, c.Account, lower(u.UserName), "", lp, true)
 }
 
 func deleteUser(s *Service, c *Call) (any, error) {
