@@ -306,6 +306,12 @@ func TestUpdateUserRenameKeepsReferences(t *testing.T) {
 		PolicyDocument: aws.String(coreAllow("iam:GetUser", "iam:ListGroupsForUser"))}))
 	alice := coreKeyClient(t, ts, "alice")
 	before := must(alice.GetUser(ctx, &iamsdk.GetUserInput{})).User
+	must(root.CreateLoginProfile(ctx, &iamsdk.CreateLoginProfileInput{UserName: aws.String("alice"), Password: aws.String("Corr3ct-Horse-Battery")}))
+	mfa := must(root.CreateVirtualMFADevice(ctx, &iamsdk.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice-mfa")})).VirtualMFADevice
+	step := nowStep()
+	must(root.EnableMFADevice(ctx, &iamsdk.EnableMFADeviceInput{UserName: aws.String("alice"), SerialNumber: mfa.SerialNumber,
+		AuthenticationCode1: aws.String(code(t, mfa.Base32StringSeed, step-1)), AuthenticationCode2: aws.String(code(t, mfa.Base32StringSeed, step))}))
+	must(root.UploadSSHPublicKey(ctx, &iamsdk.UploadSSHPublicKeyInput{UserName: aws.String("alice"), SSHPublicKeyBody: aws.String(sshRSA(t))}))
 
 	wantCode(t, "rename onto another user", must2(root.UpdateUser(ctx, &iamsdk.UpdateUserInput{UserName: aws.String("alice"),
 		NewUserName: aws.String("BOB")})), "EntityAlreadyExists", "User with name BOB already exists.")
@@ -333,6 +339,16 @@ func TestUpdateUserRenameKeepsReferences(t *testing.T) {
 	if len(members) != 1 || *members[0].UserName != "alicia" || *members[0].Arn != *u.Arn {
 		t.Fatalf("group members after rename: %+v", members)
 	}
+	if lp := must(root.GetLoginProfile(ctx, &iamsdk.GetLoginProfileInput{UserName: aws.String("alicia")})).LoginProfile; *lp.UserName != "alicia" {
+		t.Fatalf("login profile after rename: %+v", lp)
+	}
+	if ds := must(root.ListMFADevices(ctx, &iamsdk.ListMFADevicesInput{UserName: aws.String("alicia")})).MFADevices; len(ds) != 1 ||
+		*ds[0].UserName != "alicia" || *ds[0].SerialNumber != *mfa.SerialNumber {
+		t.Fatalf("MFA devices after rename: %+v", ds)
+	}
+	if ks := must(root.ListSSHPublicKeys(ctx, &iamsdk.ListSSHPublicKeysInput{UserName: aws.String("alicia")})).SSHPublicKeys; len(ks) != 1 || *ks[0].UserName != "alicia" {
+		t.Fatalf("SSH keys after rename: %+v", ks)
+	}
 	// The old key still signs, now as alicia, with the group's policy.
 	me := must(alice.GetUser(ctx, &iamsdk.GetUserInput{})).User
 	if *me.UserName != "alicia" || *me.Arn != *u.Arn {
@@ -347,8 +363,27 @@ func TestUpdateUserRenameKeepsReferences(t *testing.T) {
 	if *u.UserName != "Alicia" || *u.Arn != "arn:aws:iam::"+acct+":user/Alicia" {
 		t.Fatalf("after case rename: %+v", u)
 	}
-	if k := must(root.ListAccessKeys(ctx, &iamsdk.ListAccessKeysInput{UserName: aws.String("Alicia")})).AccessKeyMetadata; len(k) != 1 {
+	if k := must(root.ListAccessKeys(ctx, &iamsdk.ListAccessKeysInput{UserName: aws.String("alicia")})).AccessKeyMetadata; len(k) != 1 || *k[0].UserName != "Alicia" {
 		t.Fatalf("keys after case rename: %+v", k)
+	}
+	if lp := must(root.GetLoginProfile(ctx, &iamsdk.GetLoginProfileInput{UserName: aws.String("alicia")})).LoginProfile; *lp.UserName != "Alicia" {
+		t.Fatalf("login profile after case rename: %+v", lp)
+	}
+	if m := must(root.GetGroup(ctx, &iamsdk.GetGroupInput{GroupName: aws.String("devs")})).Users; len(m) != 1 || *m[0].UserName != "Alicia" {
+		t.Fatalf("group members after case rename: %+v", m)
+	}
+	// A user later created under the old name inherits nothing.
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}))
+	wantCode(t, "login profile of the new alice", must2(root.GetLoginProfile(ctx, &iamsdk.GetLoginProfileInput{UserName: aws.String("alice")})), "NoSuchEntity", "")
+	for what, n := range map[string]int{
+		"keys":   len(must(root.ListAccessKeys(ctx, &iamsdk.ListAccessKeysInput{UserName: aws.String("alice")})).AccessKeyMetadata),
+		"groups": len(must(root.ListGroupsForUser(ctx, &iamsdk.ListGroupsForUserInput{UserName: aws.String("alice")})).Groups),
+		"MFA":    len(must(root.ListMFADevices(ctx, &iamsdk.ListMFADevicesInput{UserName: aws.String("alice")})).MFADevices),
+		"SSH":    len(must(root.ListSSHPublicKeys(ctx, &iamsdk.ListSSHPublicKeysInput{UserName: aws.String("alice")})).SSHPublicKeys),
+	} {
+		if n != 0 {
+			t.Fatalf("new alice has %d %s", n, what)
+		}
 	}
 }
 
