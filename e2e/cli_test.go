@@ -1,11 +1,16 @@
 package e2e_test
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
 // orderServicePolicy is the file the first seed document writes with
@@ -51,6 +56,7 @@ type seedCommand struct {
 // TestCLISeedCommands runs every `aws iam` command of the seed documents,
 // in the order they appear, against one server.
 func TestCLISeedCommands(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	cli := newAWSCLI(t, srv.URL, rootKeyID, rootSecret)
 	policyFile := writeFile(t, cli.dir, "order-service-s3-policy.json", orderServicePolicy)
@@ -162,26 +168,31 @@ func TestCLISeedCommands(t *testing.T) {
 // iam:Get* and iam:List* and whose inline policy denies the admin roles,
 // and checks AWS's AccessDenied texts word for word.
 func TestCLIAccessDenied(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	root := newAWSCLI(t, srv.URL, rootKeyID, rootSecret)
 	const readOnly = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*"],"Resource":"*"}]}`
 	const denyAdmin = `{"Version":"2012-10-17","Statement":[{"Sid":"NoAdminRoles","Effect":"Deny",` +
 		`"Action":["iam:GetRole","iam:DeleteRole"],"Resource":"arn:aws:iam::` + account + `:role/admin-*"}]}`
 	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	readOnlyARN := field(root.ok(t, "iam", "create-policy", "--policy-name", "ReadOnlyIAM", "--policy-document", readOnly), "Policy", "Arn").(string)
-	root.ok(t, "iam", "create-user", "--user-name", "x")
-	root.ok(t, "iam", "create-group", "--group-name", "readers")
-	root.ok(t, "iam", "attach-group-policy", "--group-name", "readers", "--policy-arn", readOnlyARN)
-	root.ok(t, "iam", "add-user-to-group", "--group-name", "readers", "--user-name", "x")
-	root.ok(t, "iam", "put-user-policy", "--user-name", "x", "--policy-name", "deny-admin-roles", "--policy-document", denyAdmin)
-	root.ok(t, "iam", "create-role", "--role-name", "app-task", "--assume-role-policy-document", trust)
-	root.ok(t, "iam", "create-role", "--role-name", "admin-break-glass", "--assume-role-policy-document", trust)
-	key := root.ok(t, "iam", "create-access-key", "--user-name", "x")
-	keyID, _ := field(key, "AccessKey", "AccessKeyId").(string)
-	secret, _ := field(key, "AccessKey", "SecretAccessKey").(string)
-	if keyID == "" || secret == "" {
-		t.Fatalf("create-access-key: %v", key)
+	ctx := context.Background()
+	admin := iamsdk.NewFromConfig(sdkConfig(srv.URL, rootKeyID, rootSecret))
+	ok := setupOK(t)
+	pol, err := admin.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("ReadOnlyIAM"), PolicyDocument: aws.String(readOnly)})
+	ok(pol, err)
+	readOnlyARN := aws.ToString(pol.Policy.Arn)
+	ok(admin.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("x")}))
+	ok(admin.CreateGroup(ctx, &iamsdk.CreateGroupInput{GroupName: aws.String("readers")}))
+	ok(admin.AttachGroupPolicy(ctx, &iamsdk.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String(readOnlyARN)}))
+	ok(admin.AddUserToGroup(ctx, &iamsdk.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String("x")}))
+	ok(admin.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("x"), PolicyName: aws.String("deny-admin-roles"),
+		PolicyDocument: aws.String(denyAdmin)}))
+	for _, name := range []string{"app-task", "admin-break-glass"} {
+		ok(admin.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}))
 	}
+	key, err := admin.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("x")})
+	ok(key, err)
+	keyID, secret := aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
 	x := root.as(keyID, secret, "")
 
 	const userX = "User: arn:aws:iam::" + account + ":user/x is not authorized to perform: "
@@ -229,7 +240,7 @@ func TestCLIAccessDenied(t *testing.T) {
 
 	// Permissions change with the next request: without the group's
 	// policy nothing allows ListUsers.
-	root.ok(t, "iam", "detach-group-policy", "--group-name", "readers", "--policy-arn", readOnlyARN)
+	ok(admin.DetachGroupPolicy(ctx, &iamsdk.DetachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: aws.String(readOnlyARN)}))
 	r := x.run(t, "iam", "list-users")
 	if code, msg := r.apiError(); code != "AccessDenied" || !strings.HasPrefix(msg, userX+"iam:ListUsers") ||
 		!strings.HasSuffix(msg, "because no identity-based policy allows the iam:ListUsers action") {
@@ -241,10 +252,22 @@ func TestCLIAccessDenied(t *testing.T) {
 	if code, _ := r.apiError(); code != "SignatureDoesNotMatch" {
 		t.Errorf("wrong secret: exit %d\n%s", r.code, r.stderr)
 	}
-	root.ok(t, "iam", "update-access-key", "--user-name", "x", "--access-key-id", keyID, "--status", "Inactive")
+	ok(admin.UpdateAccessKey(ctx, &iamsdk.UpdateAccessKeyInput{UserName: aws.String("x"), AccessKeyId: aws.String(keyID),
+		Status: types.StatusTypeInactive}))
 	r = x.run(t, "iam", "get-user")
 	if code, msg := r.apiError(); code != "InvalidClientTokenId" || msg != "The security token included in the request is invalid." {
 		t.Errorf("inactive key: exit %d, (%s) %q", r.code, code, msg)
+	}
+}
+
+// setupOK returns a function that takes an SDK call's results and fails
+// the test when the call failed.
+func setupOK(t *testing.T) func(any, error) {
+	return func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("set-up: %v", err)
+		}
 	}
 }
 
@@ -282,20 +305,25 @@ func expectJSON(t *testing.T, got any, text string) {
 // it, and the CLI then works with the session's credentials, limited to
 // the role's permissions.
 func TestCLIAssumeRole(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	root := newAWSCLI(t, srv.URL, rootKeyID, rootSecret)
 	const roleARN = "arn:aws:iam::" + account + ":role/break-glass-admin"
 	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:user/x"},"Action":"sts:AssumeRole"}]}`
-	root.ok(t, "iam", "create-user", "--user-name", "x")
-	root.ok(t, "iam", "put-user-policy", "--user-name", "x", "--policy-name", "assume-break-glass", "--policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::`+account+`:role/*"}]}`)
-	root.ok(t, "iam", "create-role", "--role-name", "break-glass-admin", "--max-session-duration", "3600", "--assume-role-policy-document", trust)
-	root.ok(t, "iam", "put-role-policy", "--role-name", "break-glass-admin", "--policy-name", "list-roles", "--policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)
-	root.ok(t, "iam", "create-role", "--role-name", "app-task", "--assume-role-policy-document",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
-	key := root.ok(t, "iam", "create-access-key", "--user-name", "x")
-	x := root.as(field(key, "AccessKey", "AccessKeyId").(string), field(key, "AccessKey", "SecretAccessKey").(string), "")
+	ctx := context.Background()
+	admin := iamsdk.NewFromConfig(sdkConfig(srv.URL, rootKeyID, rootSecret))
+	ok := setupOK(t)
+	ok(admin.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("x")}))
+	ok(admin.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("x"), PolicyName: aws.String("assume-break-glass"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::` + account + `:role/*"}]}`)}))
+	ok(admin.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("break-glass-admin"), AssumeRolePolicyDocument: aws.String(trust)}))
+	ok(admin.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("break-glass-admin"), PolicyName: aws.String("list-roles"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}`)}))
+	ok(admin.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("app-task"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))
+	key, err := admin.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("x")})
+	ok(key, err)
+	x := root.as(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), "")
 
 	expectFields(t, x.ok(t, "sts", "get-caller-identity"), map[string]any{"Account": account, "Arn": "arn:aws:iam::" + account + ":user/x"})
 	out := x.ok(t, "sts", "assume-role", "--role-arn", roleARN, "--role-session-name", "incident-42", "--duration-seconds", "900")

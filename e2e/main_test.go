@@ -3,7 +3,8 @@
 // hashicorp/aws provider (terraform_test.go). TestMain builds the gatehouse
 // binary once; every test starts its own ephemeral server on a free port.
 //
-// A test is skipped only when its tool (aws, terraform) is not installed.
+// The tests run in parallel; a test is skipped only when its tool (aws,
+// terraform) is not installed.
 package e2e_test
 
 import (
@@ -21,6 +22,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/gatehouse-iam/gatehouse/iam"
 )
@@ -214,4 +218,14 @@ func runTool(ctx context.Context, dir string, env []string, name string, args ..
 		e.WriteString(err.Error())
 	}
 	return o.String(), e.String(), code
+}
+
+// sdkConfig is an AWS SDK configuration for the server with the given keys.
+func sdkConfig(endpoint, keyID, secret string) aws.Config {
+	return aws.Config{
+		Region:           region,
+		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 1,
+	}
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
@@ -99,6 +98,7 @@ func (tf *terraform) mustRun(t *testing.T, args ...string) string {
 // change, that what was created is what the configuration says, and that
 // destroy leaves nothing behind.
 func TestTerraform(t *testing.T) {
+	t.Parallel()
 	srv := startServer(t)
 	files := []string{"main.tf"}
 	oidc := implemented("CreateOpenIDConnectProvider", "GetOpenIDConnectProvider", "DeleteOpenIDConnectProvider",
@@ -239,14 +239,4 @@ func lenOf[T any](out *T, n func(*T) int) int {
 		return 0
 	}
 	return n(out)
-}
-
-// sdkConfig is an AWS SDK configuration for the server with the given keys.
-func sdkConfig(endpoint, keyID, secret string) aws.Config {
-	return aws.Config{
-		Region:           region,
-		Credentials:      credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		BaseEndpoint:     aws.String(endpoint),
-		RetryMaxAttempts: 1,
-	}
 }
