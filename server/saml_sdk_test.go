@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
@@ -47,8 +49,41 @@ func newRSAIdPCert(t *testing.T) *testCert {
 // samlAssertionSpec describes a SAML response of the test IdP.
 type samlAssertionSpec struct {
 	issuer, audience string
-	expires          time.Time   // Conditions and SubjectConfirmationData NotOnOrAfter
-	attrs            [][2]string // attribute name, value
+	expires          time.Time      // Conditions and SubjectConfirmationData NotOnOrAfter
+	attrs            [][2]string    // attribute name, value
+	encryptTo        *rsa.PublicKey // when set, the signed Assertion is encrypted to this key
+}
+
+// encryptedAssertion encrypts an Assertion element as an IdP does for a
+// provider with a private key: AES-256-GCM content, key wrapped with
+// RSA-OAEP (MGF1 with SHA-1).
+func encryptedAssertion(t *testing.T, assertion *etree.Element, to *rsa.PublicKey) *etree.Element {
+	t.Helper()
+	plainDoc := etree.NewDocument()
+	plainDoc.SetRoot(assertion.Copy())
+	plain, err := plainDoc.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, nonce := make([]byte, 32), make([]byte, 12)
+	rand.Read(key)
+	rand.Read(nonce)
+	block, _ := aes.NewCipher(key)
+	aead, _ := cipher.NewGCM(block)
+	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, to, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(`<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#">` +
+		`<xenc:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>` +
+		`<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue>` + b64(wrapped) +
+		`</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>` + b64(aead.Seal(nonce, nonce, plain, nil)) +
+		`</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>`); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Root()
 }
 
 // signedSAMLResponse renders a SAML Response whose Assertion is signed with
@@ -89,6 +124,11 @@ func signedSAMLResponse(t *testing.T, idp *testCert, sp samlAssertionSpec) strin
 	}
 	doc.Root().InsertChildAt(assertion.Index(), signed)
 	doc.Root().RemoveChild(assertion)
+	if sp.encryptTo != nil {
+		encrypted := encryptedAssertion(t, signed, sp.encryptTo)
+		doc.Root().InsertChildAt(signed.Index(), encrypted)
+		doc.Root().RemoveChild(signed)
+	}
 	out, err := doc.WriteToString()
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +146,10 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 	root := ts.IAMClient()
 	const entityID = "https://idp.example.com/saml"
 	idp, impostor := newRSAIdPCert(t), newRSAIdPCert(t)
+	// Corp holds a private key: its IdP may encrypt assertions.
+	spKey := newRSAIdPCert(t)
 	corp := must(root.CreateSAMLProvider(ctx, &iamsdk.CreateSAMLProviderInput{Name: aws.String("Corp"),
-		SAMLMetadataDocument: aws.String(samlMetadata(entityID, idp, ""))}))
+		SAMLMetadataDocument: aws.String(samlMetadata(entityID, idp, "")), AddPrivateKey: aws.String(spKey.keyPEM(t))}))
 	other := must(root.CreateSAMLProvider(ctx, &iamsdk.CreateSAMLProviderInput{Name: aws.String("Other"),
 		SAMLMetadataDocument: aws.String(samlMetadata("https://other.example.com/saml", impostor, ""))}))
 	providerARN := *corp.SAMLProviderArn
@@ -167,6 +209,12 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 		t.Fatalf("session tags and source identity in the role's policy: %v", err)
 	}
 
+	encrypted := good
+	encrypted.encryptTo = spKey.key.Public().(*rsa.PublicKey)
+	if out, err := assume(devARN, providerARN, signedSAMLResponse(t, idp, encrypted)); err != nil || *out.Subject != "alice@example.com" {
+		t.Fatalf("encrypted assertion: %v %v", out, err)
+	}
+
 	goodXML, _ := base64.StdEncoding.DecodeString(signedSAMLResponse(t, idp, good))
 	tampered := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(goodXML), "alice@example.com", "mallory@example.com", 1)))
 	with := func(change func(*samlAssertionSpec)) samlAssertionSpec {
@@ -182,6 +230,7 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 		{"expired", devARN, providerARN, signedSAMLResponse(t, idp, with(func(s *samlAssertionSpec) { s.expires = time.Now().Add(-time.Hour) })), "ExpiredTokenException"},
 		{"wrong audience", devARN, providerARN, signedSAMLResponse(t, idp, with(func(s *samlAssertionSpec) { s.audience = "https://sp.example.com" })), "InvalidIdentityToken"},
 		{"role not in attributes", devARN, providerARN, signedSAMLResponse(t, idp, with(func(s *samlAssertionSpec) { s.attrs = attrs(adminARN + "," + providerARN) })), "AccessDenied"},
+		{"encrypted to another key", devARN, providerARN, signedSAMLResponse(t, idp, with(func(s *samlAssertionSpec) { s.encryptTo = impostor.key.Public().(*rsa.PublicKey) })), "InvalidIdentityToken"},
 		{"other provider", devARN, *other.SAMLProviderArn, signedSAMLResponse(t, idp, good), "InvalidIdentityToken"},
 		{"missing provider", devARN, "arn:aws:iam::123456789012:saml-provider/Missing", signedSAMLResponse(t, idp, good), "InvalidIdentityToken"},
 		{"trust condition", adminARN, providerARN, signedSAMLResponse(t, idp, good), "AccessDenied"},

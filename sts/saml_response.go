@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/beevik/etree"
 	dsig "github.com/russellhaering/goxmldsig"
-	"github.com/russellhaering/goxmldsig/etreeutils"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
 )
@@ -56,22 +56,24 @@ func (a *samlAssertion) values(name string) []string {
 }
 
 // samlCheck is what a response is verified against: the provider's entity id
-// and signing certificates, its id (for …/saml/acs/ID recipients), and the
+// and signing certificates, its id (for …/saml/acs/ID recipients), its
+// decryption keys and whether it requires encrypted assertions, and the
 // time.
 type samlCheck struct {
-	EntityID   string
-	Certs      []*x509.Certificate
-	ProviderID string
-	Now        time.Time
+	EntityID           string
+	Certs              []*x509.Certificate
+	ProviderID         string
+	DecryptionKeys     []crypto.PrivateKey
+	EncryptionRequired bool
+	Now                time.Time
 }
 
 // The XML shapes of a SAML 2.0 assertion that AssumeRoleWithSAML reads
 // (SAML core, section 2); encoding/xml fills them from verified XML only.
 type (
 	xmlSAMLResponse struct {
-		XMLName    xml.Name           `xml:"urn:oasis:names:tc:SAML:2.0:protocol Response"`
-		StatusCode xmlSAMLStatus      `xml:"urn:oasis:names:tc:SAML:2.0:protocol Status"`
-		Assertions []xmlSAMLAssertion `xml:"urn:oasis:names:tc:SAML:2.0:assertion Assertion"`
+		XMLName xml.Name      `xml:"urn:oasis:names:tc:SAML:2.0:protocol Response"`
+		Status  xmlSAMLStatus `xml:"urn:oasis:names:tc:SAML:2.0:protocol Status"`
 	}
 	xmlSAMLStatus struct {
 		Code struct {
@@ -175,54 +177,60 @@ func readSAMLResponse(encoded string, chk *samlCheck) (*samlAssertion, error) {
 
 // verifiedAssertion returns the response's assertion as covered by a valid
 // signature: the Response's, or the Assertion's own when the Response is not
-// signed. It also requires a successful status.
+// signed. An EncryptedAssertion is decrypted first with the provider's keys
+// (when the Response is signed, its signature covers the ciphertext). It
+// also requires a successful status.
 func verifiedAssertion(root *etree.Element, chk *samlCheck) (*xmlSAMLAssertion, error) {
 	badSig := samlInvalid("Response signature invalid")
 	vc := dsig.NewDefaultValidationContext(&dsig.MemoryX509CertificateStore{Roots: chk.Certs})
 	vc.Clock = dsig.NewFakeClockAt(chk.Now)
-	var resp xmlSAMLResponse
-	if hasSignature(root) {
+	response, responseSigned := root, hasSignature(root)
+	if responseSigned {
 		el, err := vc.Validate(root)
 		if err != nil {
 			return nil, badSig
 		}
-		if err := unmarshalElement(el, &resp); err != nil {
-			return nil, samlInvalid("Invalid SAML response: " + err.Error())
-		}
-	} else {
-		if err := unmarshalElement(root, &resp); err != nil {
-			return nil, samlInvalid("Invalid SAML response: " + err.Error())
-		}
-		assertions := childElements(root, nsSAMLAssertion, "Assertion")
-		if len(assertions) != 1 || !hasSignature(assertions[0]) {
-			return nil, badSig
-		}
-		ctx, err := etreeutils.NSBuildParentContext(assertions[0])
-		if err != nil {
-			return nil, badSig
-		}
-		detached, err := etreeutils.NSDetatch(ctx, assertions[0])
-		if err != nil {
-			return nil, badSig
-		}
-		el, err := vc.Validate(detached)
-		if err != nil {
-			return nil, badSig
-		}
-		resp.Assertions = resp.Assertions[:0]
-		var a xmlSAMLAssertion
-		if err := unmarshalElement(el, &a); err != nil {
-			return nil, samlInvalid("Invalid SAML response: " + err.Error())
-		}
-		resp.Assertions = append(resp.Assertions, a)
+		response = el
 	}
-	if resp.StatusCode.Code.Value != samlSuccess {
-		return nil, awserr.New("IDPRejectedClaim", "The identity provider did not report a successful authentication (status "+resp.StatusCode.Code.Value+").")
+	var resp xmlSAMLResponse
+	if err := unmarshalElement(response, &resp); err != nil {
+		return nil, samlInvalid("Invalid SAML response: " + err.Error())
 	}
-	if len(resp.Assertions) != 1 {
+	if resp.Status.Code.Value != samlSuccess {
+		return nil, awserr.New("IDPRejectedClaim", "The identity provider did not report a successful authentication (status "+resp.Status.Code.Value+").")
+	}
+	plain := childElements(response, nsSAMLAssertion, "Assertion")
+	encrypted := childElements(response, nsSAMLAssertion, "EncryptedAssertion")
+	if len(plain)+len(encrypted) != 1 {
 		return nil, samlInvalid("Invalid SAML response: it must contain exactly one Assertion.")
 	}
-	return &resp.Assertions[0], nil
+	var assertion *etree.Element
+	var err error
+	if len(encrypted) == 1 {
+		if assertion, err = decryptAssertion(encrypted[0], chk.DecryptionKeys); err != nil {
+			return nil, err
+		}
+	} else {
+		if chk.EncryptionRequired {
+			return nil, samlInvalid("The SAML provider requires encrypted assertions.")
+		}
+		if assertion, err = detach(plain[0]); err != nil {
+			return nil, badSig
+		}
+	}
+	if !responseSigned {
+		if !hasSignature(assertion) {
+			return nil, badSig
+		}
+		if assertion, err = vc.Validate(assertion); err != nil {
+			return nil, badSig
+		}
+	}
+	var a xmlSAMLAssertion
+	if err := unmarshalElement(assertion, &a); err != nil {
+		return nil, samlInvalid("Invalid SAML response: " + err.Error())
+	}
+	return &a, nil
 }
 
 // hasSignature reports whether an element carries an enveloped XML

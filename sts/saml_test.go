@@ -2,10 +2,13 @@ package sts
 
 import (
 	"crypto"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -31,12 +34,21 @@ type testIdP struct {
 	cert *x509.Certificate
 }
 
+func newRSAKey(t testing.TB) *rsa.PrivateKey {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
 func newTestIdP(t testing.TB, useRSA bool) *testIdP {
 	t.Helper()
 	var key crypto.Signer
 	var err error
 	if useRSA {
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
+		key = newRSAKey(t)
 	} else {
 		// Fuzzing uses ECDSA: RSA key generation is very slow under
 		// coverage instrumentation.
@@ -68,7 +80,9 @@ type samlSpec struct {
 	attrs                               [][2]string // name, value; one AttributeValue each
 	signResponse                        bool        // sign the Response instead of the Assertion
 	unsigned                            bool
-	extraAssertion                      bool // an unsigned second Assertion
+	extraAssertion                      bool           // an unsigned second Assertion
+	encryptTo                           *rsa.PublicKey // encrypt the Assertion (after signing it) to this key
+	encryption                          string         // the content-encryption algorithm
 }
 
 const testEntityID = "https://idp.example.com/saml"
@@ -156,10 +170,78 @@ func (idp *testIdP) sign(t testing.TB, doc string, response bool) string {
 // response returns the base64 SAMLAssertion for a spec.
 func (idp *testIdP) response(t testing.TB, sp samlSpec, now time.Time) string {
 	doc := sp.xml(now)
-	if !sp.unsigned {
-		doc = idp.sign(t, doc, sp.signResponse)
+	if !sp.unsigned && !sp.signResponse {
+		doc = idp.sign(t, doc, false)
+	}
+	if sp.encryptTo != nil {
+		doc = encryptAssertion(t, doc, sp.encryptTo, sp.encryption)
+	}
+	if !sp.unsigned && sp.signResponse {
+		doc = idp.sign(t, doc, true)
 	}
 	return base64.StdEncoding.EncodeToString([]byte(doc))
+}
+
+// encryptAssertion replaces a response's Assertion with an
+// EncryptedAssertion as IdPs make them: a random AES key (CBC or GCM, by
+// the algorithm's identifier) wrapped with RSA-OAEP (MGF1 with SHA-1).
+func encryptAssertion(t testing.TB, doc string, to *rsa.PublicKey, alg string) string {
+	t.Helper()
+	d := etree.NewDocument()
+	if err := d.ReadFromString(doc); err != nil {
+		t.Fatal(err)
+	}
+	assertion := d.Root().SelectElement("saml:Assertion")
+	ad := etree.NewDocument()
+	ad.SetRoot(assertion.Copy())
+	plain, err := ad.WriteToBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := contentCiphers[alg]
+	key := make([]byte, c.keySize)
+	rand.Read(key)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ct []byte
+	if c.gcm {
+		aead, _ := cipher.NewGCM(block)
+		nonce := make([]byte, aead.NonceSize())
+		rand.Read(nonce)
+		ct = aead.Seal(nonce, nonce, plain, nil)
+	} else {
+		pad := aes.BlockSize - len(plain)%aes.BlockSize
+		for range pad {
+			plain = append(plain, byte(pad))
+		}
+		ct = make([]byte, aes.BlockSize+len(plain))
+		rand.Read(ct[:aes.BlockSize])
+		cipher.NewCBCEncrypter(block, ct[:aes.BlockSize]).CryptBlocks(ct[aes.BlockSize:], plain)
+	}
+	wrapped, err := rsa.EncryptOAEP(sha1.New(), rand.Reader, to, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	enc := etree.NewDocument()
+	err = enc.ReadFromString(`<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">` +
+		`<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">` +
+		`<xenc:EncryptionMethod Algorithm="` + alg + `"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>` +
+		`<xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"><ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/></xenc:EncryptionMethod>` +
+		`<xenc:CipherData><xenc:CipherValue>` + b64(wrapped) + `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>` +
+		`<xenc:CipherData><xenc:CipherValue>` + b64(ct) + `</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Root().InsertChildAt(assertion.Index(), enc.Root())
+	d.Root().RemoveChild(assertion)
+	out, err := d.WriteToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func errCode(err error) string {
@@ -174,41 +256,59 @@ func errCode(err error) string {
 
 func TestReadSAMLResponse(t *testing.T) {
 	idp, other := newTestIdP(t, true), newTestIdP(t, false)
-	chk := &samlCheck{EntityID: testEntityID, Certs: []*x509.Certificate{idp.cert}, ProviderID: "ABCDEFGHIJ", Now: testNow}
+	spKey, otherKey := newRSAKey(t), newRSAKey(t)
+	chk := &samlCheck{EntityID: testEntityID, Certs: []*x509.Certificate{idp.cert}, ProviderID: "ABCDEFGHIJ",
+		DecryptionKeys: []crypto.PrivateKey{spKey}, Now: testNow}
+	keyless := *chk
+	keyless.DecryptionKeys = nil
+	required := *chk
+	required.EncryptionRequired = true
 	good := idp.response(t, samlSpec{}, testNow)
 	raw, _ := base64.StdEncoding.DecodeString(good)
 	tampered := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), "alice@example.com", "mallory@example.com", 1)))
 	withDoctype := base64.StdEncoding.EncodeToString([]byte(`<!DOCTYPE x [<!ENTITY a "b">]>` + string(raw)))
+	gcm, cbc := nsXMLEnc11+"aes256-gcm", nsXMLEnc+"aes128-cbc"
 	cases := []struct {
 		name     string
 		response string
 		code     string
+		check    *samlCheck // chk when nil
 	}{
-		{"assertion signed", good, ""},
-		{"response signed", idp.response(t, samlSpec{signResponse: true}, testNow), ""},
-		{"regional recipient", idp.response(t, samlSpec{recipient: "https://us-east-2.signin.aws.amazon.com/saml"}, testNow), ""},
-		{"acs recipient of this provider", idp.response(t, samlSpec{recipient: "https://signin.aws.amazon.com/saml/acs/ABCDEFGHIJ"}, testNow), ""},
-		{"sign-in URL audience", idp.response(t, samlSpec{audience: "https://signin.aws.amazon.com/saml"}, testNow), ""},
-		{"expired within skew", idp.response(t, samlSpec{notOnOrAfter: testNow.Add(-time.Minute), scdNotOnOrAfter: testNow.Add(-time.Minute)}, testNow), ""},
-		{"acs recipient of another provider", idp.response(t, samlSpec{recipient: "https://signin.aws.amazon.com/saml/acs/OTHER"}, testNow), "InvalidIdentityToken"},
-		{"tampered", tampered, "InvalidIdentityToken"},
-		{"wrong certificate", other.response(t, samlSpec{}, testNow), "InvalidIdentityToken"},
-		{"unsigned", idp.response(t, samlSpec{unsigned: true}, testNow), "InvalidIdentityToken"},
-		{"conditions expired", idp.response(t, samlSpec{notOnOrAfter: testNow.Add(-time.Hour)}, testNow), "ExpiredTokenException"},
-		{"confirmation expired", idp.response(t, samlSpec{scdNotOnOrAfter: testNow.Add(-time.Hour)}, testNow), "ExpiredTokenException"},
-		{"not yet valid", idp.response(t, samlSpec{notBefore: testNow.Add(time.Hour)}, testNow), "InvalidIdentityToken"},
-		{"wrong audience", idp.response(t, samlSpec{audience: "https://sp.example.com"}, testNow), "InvalidIdentityToken"},
-		{"wrong recipient", idp.response(t, samlSpec{recipient: "https://evil.example.com/saml"}, testNow), "InvalidIdentityToken"},
-		{"wrong issuer", idp.response(t, samlSpec{issuer: "https://other.example.com"}, testNow), "InvalidIdentityToken"},
-		{"failed status", idp.response(t, samlSpec{signResponse: true, status: "urn:oasis:names:tc:SAML:2.0:status:Requester"}, testNow), "IDPRejectedClaim"},
-		{"signed plus forged assertion", idp.response(t, samlSpec{extraAssertion: true}, testNow), "InvalidIdentityToken"},
-		{"doctype", withDoctype, "InvalidIdentityToken"},
-		{"not base64", "%%%not-base64%%%", "InvalidIdentityToken"},
-		{"not a response", base64.StdEncoding.EncodeToString([]byte(`<x/>`)), "InvalidIdentityToken"},
+		{"assertion signed", good, "", nil},
+		{"encrypted (GCM), assertion signed", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: gcm}, testNow), "", &required},
+		{"encrypted (CBC), response signed", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: cbc, signResponse: true}, testNow), "", nil},
+		{"encrypted, nothing signed", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: gcm, unsigned: true}, testNow), "InvalidIdentityToken", nil},
+		{"encrypted to another key", idp.response(t, samlSpec{encryptTo: &otherKey.PublicKey, encryption: gcm}, testNow), "InvalidIdentityToken", nil},
+		{"encrypted, provider without keys", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: cbc}, testNow), "InvalidIdentityToken", &keyless},
+		{"encryption required", good, "InvalidIdentityToken", &required},
+		{"response signed", idp.response(t, samlSpec{signResponse: true}, testNow), "", nil},
+		{"regional recipient", idp.response(t, samlSpec{recipient: "https://us-east-2.signin.aws.amazon.com/saml"}, testNow), "", nil},
+		{"acs recipient of this provider", idp.response(t, samlSpec{recipient: "https://signin.aws.amazon.com/saml/acs/ABCDEFGHIJ"}, testNow), "", nil},
+		{"sign-in URL audience", idp.response(t, samlSpec{audience: "https://signin.aws.amazon.com/saml"}, testNow), "", nil},
+		{"expired within skew", idp.response(t, samlSpec{notOnOrAfter: testNow.Add(-time.Minute), scdNotOnOrAfter: testNow.Add(-time.Minute)}, testNow), "", nil},
+		{"acs recipient of another provider", idp.response(t, samlSpec{recipient: "https://signin.aws.amazon.com/saml/acs/OTHER"}, testNow), "InvalidIdentityToken", nil},
+		{"tampered", tampered, "InvalidIdentityToken", nil},
+		{"wrong certificate", other.response(t, samlSpec{}, testNow), "InvalidIdentityToken", nil},
+		{"unsigned", idp.response(t, samlSpec{unsigned: true}, testNow), "InvalidIdentityToken", nil},
+		{"conditions expired", idp.response(t, samlSpec{notOnOrAfter: testNow.Add(-time.Hour)}, testNow), "ExpiredTokenException", nil},
+		{"confirmation expired", idp.response(t, samlSpec{scdNotOnOrAfter: testNow.Add(-time.Hour)}, testNow), "ExpiredTokenException", nil},
+		{"not yet valid", idp.response(t, samlSpec{notBefore: testNow.Add(time.Hour)}, testNow), "InvalidIdentityToken", nil},
+		{"wrong audience", idp.response(t, samlSpec{audience: "https://sp.example.com"}, testNow), "InvalidIdentityToken", nil},
+		{"wrong recipient", idp.response(t, samlSpec{recipient: "https://evil.example.com/saml"}, testNow), "InvalidIdentityToken", nil},
+		{"wrong issuer", idp.response(t, samlSpec{issuer: "https://other.example.com"}, testNow), "InvalidIdentityToken", nil},
+		{"failed status", idp.response(t, samlSpec{signResponse: true, status: "urn:oasis:names:tc:SAML:2.0:status:Requester"}, testNow), "IDPRejectedClaim", nil},
+		{"signed plus forged assertion", idp.response(t, samlSpec{extraAssertion: true}, testNow), "InvalidIdentityToken", nil},
+		{"doctype", withDoctype, "InvalidIdentityToken", nil},
+		{"not base64", "%%%not-base64%%%", "InvalidIdentityToken", nil},
+		{"not a response", base64.StdEncoding.EncodeToString([]byte(`<x/>`)), "InvalidIdentityToken", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := readSAMLResponse(tc.response, chk)
+			check := tc.check
+			if check == nil {
+				check = chk
+			}
+			a, err := readSAMLResponse(tc.response, check)
 			if errCode(err) != tc.code {
 				t.Fatalf("got %v, want %q", err, tc.code)
 			}
