@@ -170,6 +170,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case isCloudTrail(target):
 		s.serveCloudTrail(w, r, body, requestID, s.trailAPI)
 		return
+	case isAnalyzerRequest(r):
+		s.serveAnalyzer(w, r, body, requestID)
+		return
 	}
 	s.serveQuery(w, r, body, requestID)
 }
