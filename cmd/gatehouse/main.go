@@ -15,6 +15,7 @@ import (
 // commands maps each subcommand to its entry point, which returns the
 // process exit status.
 var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
+	"audit":    runAudit,
 	"eval":     runEval,
 	"serve":    runServe,
 	"simulate": runSimulate,
