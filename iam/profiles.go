@@ -37,8 +37,22 @@ func profileMissing(name string) string {
 	return "Instance Profile " + name + " cannot be found."
 }
 
+// profileResource is the ARN of the named instance profile, its path
+// included, and adds its tags as aws:ResourceTag/…; for a missing profile,
+// the ARN at "/".
 func profileResource(s *Service, c *Call) string {
-	return s.arn(c.Account, "instance-profile", "/", c.Params.String("InstanceProfileName"))
+	name := c.Params.String("InstanceProfileName")
+	var p *InstanceProfile
+	err := s.store.View(c.Ctx, func(tx store.Tx) error {
+		var err error
+		p, _, err = get[InstanceProfile](c.Ctx, tx, kindProfile, c.Account, lower(name), "")
+		return err
+	})
+	if err != nil {
+		return s.arn(c.Account, "instance-profile", "/", name)
+	}
+	resourceTagKeys(c, p.Tags)
+	return p.Arn
 }
 
 func newProfileResource(s *Service, c *Call) string {
