@@ -53,9 +53,15 @@ func newUserResource(s *Service, c *Call) string {
 	return s.arn(c.Account, "user", pathOrRoot(c.Params), c.Params.String("UserName"))
 }
 
-// selfOrUserResource: GetUser without a name acts on the caller.
+// selfOrUserResource: GetUser without a name acts on the caller (whose
+// tags, for an IAM user, are the aws:ResourceTag/… keys).
 func selfOrUserResource(s *Service, c *Call) string {
 	if c.Params.String("UserName") == "" && c.Caller != nil {
+		if c.Caller.Type == authz.User {
+			if u, ok := s.snap.User(c.Account, c.Caller.Username); ok {
+				resourceTagKeys(c, u.Tags)
+			}
+		}
 		return c.Caller.ARN
 	}
 	return userResource(s, c)
