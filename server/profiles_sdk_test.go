@@ -156,3 +156,24 @@ func TestListInstanceProfilesPages(t *testing.T) {
 		coreWantPages(t, fmt.Sprintf("ListInstanceProfilesForRole max %d", max), pages, max, withRole)
 	}
 }
+
+func TestInstanceProfileAuthorizationByPath(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	for _, p := range []struct{ name, path string }{{"web", "/fleet/"}, {"db", "/"}} {
+		must(root.CreateInstanceProfile(ctx, &iamsdk.CreateInstanceProfileInput{InstanceProfileName: aws.String(p.name), Path: aws.String(p.path)}))
+	}
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("ops")}))
+	must(root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("ops"), PolicyName: aws.String("fleet"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetInstanceProfile","iam:TagInstanceProfile"],` +
+			`"Resource":"arn:aws:iam::*:instance-profile/fleet/*"}]}`)}))
+	ops := coreKeyClient(t, ts, "ops")
+	// The resource is the profile's ARN, path included.
+	must(ops.GetInstanceProfile(ctx, &iamsdk.GetInstanceProfileInput{InstanceProfileName: aws.String("web")}))
+	must(ops.TagInstanceProfile(ctx, &iamsdk.TagInstanceProfileInput{InstanceProfileName: aws.String("WEB"),
+		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))
+	wantCode(t, "profile outside the path", must2(ops.GetInstanceProfile(ctx, &iamsdk.GetInstanceProfileInput{InstanceProfileName: aws.String("db")})),
+		"AccessDenied", "User: arn:aws:iam::"+testserver.Account+":user/ops is not authorized to perform: iam:GetInstanceProfile on resource: arn:aws:iam::"+
+			testserver.Account+":instance-profile/db because no identity-based policy allows the iam:GetInstanceProfile action")
+}

@@ -513,6 +513,7 @@ func TestAuthorizationThroughEngine(t *testing.T) {
 		name                string
 		inline, groupPolicy string
 		boundary            bool
+		tags                bool // the caller is tagged team=green
 		steps               []coreStep
 	}{
 		{name: "group grants", groupPolicy: coreAllow("iam:CreateUser", "iam:DeleteUser"), steps: []coreStep{
@@ -561,10 +562,18 @@ func TestAuthorizationThroughEngine(t *testing.T) {
 			{"GetUser red", getUser("red"), "AccessDenied", ""},
 			{"GetUser missing", getUser("nobody"), "AccessDenied", ""},
 		}},
+		{name: "aws:ResourceTag of oneself", inline: cond(`"iam:GetUser"`, "StringEquals", "aws:ResourceTag/team", "green"), tags: true, steps: []coreStep{
+			{"GetUser without a name", func(c *iamsdk.Client) error { return must2(c.GetUser(ctx, &iamsdk.GetUserInput{})) }, "", ""},
+			{"GetUser blue", getUser("blue"), "AccessDenied", ""},
+		}},
 	}
 	for i, c := range cases {
 		user := fmt.Sprintf("caller%d", i)
-		must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(user)}))
+		in := &iamsdk.CreateUserInput{UserName: aws.String(user)}
+		if c.tags {
+			in.Tags = []types.Tag{{Key: aws.String("team"), Value: aws.String("green")}}
+		}
+		must(root.CreateUser(ctx, in))
 		if c.inline != "" {
 			must(root.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("p"), PolicyDocument: aws.String(c.inline)}))
 		}
