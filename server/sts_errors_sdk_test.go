@@ -310,7 +310,7 @@ func TestMFAProtectedAssumeRole(t *testing.T) {
 	alice := f.sts(f.user("alice", allowSTS))
 	serial, seed := f.enableMFA("alice")
 	admin := f.role("admin", doc(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"sts:AssumeRole",
-		"Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}`), allowListUsers, 0)
+		"Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"},"NumericLessThan":{"aws:MultiFactorAuthAge":"300"}}}`), allowListUsers, 0)
 	assume := func(serial, code *string) (*stssdk.AssumeRoleOutput, error) {
 		return alice.AssumeRole(f.ctx, &stssdk.AssumeRoleInput{RoleArn: aws.String(admin), RoleSessionName: aws.String("alice"), SerialNumber: serial, TokenCode: code})
 	}

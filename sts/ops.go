@@ -249,6 +249,7 @@ func (s *Service) assumeRole(c *iam.Call, sess *Session) (any, error) {
 			return nil, err
 		}
 		mfa = true
+		c.Context.Set("aws:MultiFactorAuthAge", "0") // authenticated with this request
 	}
 	c.Context.Set("aws:MultiFactorAuthPresent", fmt.Sprint(mfa))
 	if !ok {
