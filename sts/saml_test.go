@@ -50,8 +50,6 @@ func newTestIdP(t testing.TB, useRSA bool) *testIdP {
 	if useRSA {
 		key = newRSAKey(t)
 	} else {
-		// Fuzzing uses ECDSA: RSA key generation is very slow under
-		// coverage instrumentation.
 		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
 	if err != nil {
@@ -263,6 +261,8 @@ func TestReadSAMLResponse(t *testing.T) {
 	keyless.DecryptionKeys = nil
 	required := *chk
 	required.EncryptionRequired = true
+	ecdsaIdP := *chk
+	ecdsaIdP.Certs = []*x509.Certificate{other.cert}
 	good := idp.response(t, samlSpec{}, testNow)
 	raw, _ := base64.StdEncoding.DecodeString(good)
 	tampered := base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(raw), "alice@example.com", "mallory@example.com", 1)))
@@ -275,6 +275,7 @@ func TestReadSAMLResponse(t *testing.T) {
 		check    *samlCheck // chk when nil
 	}{
 		{"assertion signed", good, "", nil},
+		{"ECDSA signature", other.response(t, samlSpec{}, testNow), "", &ecdsaIdP},
 		{"encrypted (GCM), assertion signed", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: gcm}, testNow), "", &required},
 		{"encrypted (CBC), response signed", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: cbc, signResponse: true}, testNow), "", nil},
 		{"encrypted, nothing signed", idp.response(t, samlSpec{encryptTo: &spKey.PublicKey, encryption: gcm, unsigned: true}, testNow), "InvalidIdentityToken", nil},
@@ -395,11 +396,13 @@ func TestSAMLContextKeys(t *testing.T) {
 }
 
 // FuzzReadSAMLResponse feeds arbitrary documents (and base64 text) to the
-// response reader: it must never panic, and nothing unsigned may pass.
+// response reader, with signed, unsigned and encrypted seeds: it must never
+// panic, and nothing without a signature (or ciphertext) may pass.
 func FuzzReadSAMLResponse(f *testing.F) {
-	idp := newTestIdP(f, false)
-	chk := &samlCheck{EntityID: testEntityID, Certs: []*x509.Certificate{idp.cert}, Now: testNow}
-	for _, sp := range []samlSpec{{}, {signResponse: true}, {unsigned: true}, {extraAssertion: true}} {
+	idp, spKey := newTestIdP(f, false), newRSAKey(f)
+	chk := &samlCheck{EntityID: testEntityID, Certs: []*x509.Certificate{idp.cert}, DecryptionKeys: []crypto.PrivateKey{spKey}, Now: testNow}
+	for _, sp := range []samlSpec{{}, {signResponse: true}, {unsigned: true}, {extraAssertion: true},
+		{encryptTo: &spKey.PublicKey, encryption: nsXMLEnc + "aes128-cbc"}, {encryptTo: &spKey.PublicKey, encryption: nsXMLEnc11 + "aes256-gcm", signResponse: true}} {
 		raw, _ := base64.StdEncoding.DecodeString(idp.response(f, sp, testNow))
 		f.Add(raw)
 	}
@@ -407,7 +410,8 @@ func FuzzReadSAMLResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		readSAMLResponse(string(doc), chk)
 		a, err := readSAMLResponse(base64.StdEncoding.EncodeToString(doc), chk)
-		if err == nil && !strings.Contains(string(doc), "SignatureValue") {
+		// A signature may be inside the encrypted assertion.
+		if err == nil && !strings.Contains(string(doc), "SignatureValue") && !strings.Contains(string(doc), "CipherValue") {
 			t.Fatalf("unsigned document accepted: %+v", a)
 		}
 	})
