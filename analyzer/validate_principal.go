@@ -76,7 +76,7 @@ func (v *validator) principalID(typ string, it item) {
 	switch typ {
 	case "AWS":
 		switch {
-		case id == "*" || accountPattern.MatchString(id):
+		case id == "*" || isAccountID(id):
 		case strings.HasPrefix(id, "arn:") && strings.ContainsAny(id, "*?"):
 			code := "UNSUPPORTED_WILDCARD_IN_PRINCIPAL"
 			if v.trust {

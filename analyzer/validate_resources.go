@@ -3,6 +3,7 @@ package analyzer
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/catalog"
@@ -12,10 +13,21 @@ import (
 var partitions = map[string]bool{"aws": true, "aws-cn": true, "aws-us-gov": true, "aws-iso": true,
 	"aws-iso-b": true, "aws-iso-e": true, "aws-iso-f": true, "aws-eusc": true}
 
-var (
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
-	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
-)
+// regionPattern matches AWS region names: us-east-1, us-gov-west-1, us-isob-east-1.
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
+
+// isAccountID reports whether s is a 12-digit account ID.
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // checkResources checks each resource ARN and reports resources another
 // pattern of the statement already covers.
@@ -71,7 +83,7 @@ func (v *validator) resourceARN(r item) {
 		v.at("INVALID_ARN_REGION", "The Region "+region+" in the resource ARN is not valid.", r.loc(), r.node)
 		return
 	}
-	if account != "" && !dynamic(account) && !accountPattern.MatchString(account) && account != "aws" {
+	if account != "" && !dynamic(account) && !isAccountID(account) && account != "aws" {
 		v.at("INVALID_ARN_ACCOUNT", "The account ID "+account+" in the resource ARN is not valid. Use a 12-digit account ID.", r.loc(), r.node)
 		return
 	}
@@ -80,27 +92,21 @@ func (v *validator) resourceARN(r item) {
 	}
 	// Find the resource types whose resource part fits, whatever the
 	// region and account, then check those against the types' formats.
-	var fits []string
+	var fits []arnFormat
 	var candidates [4]string // by whether the format has a region and an account
-	for _, rt := range info.ResourceTypes {
-		for _, f := range rt.ARNFormats {
-			fp := strings.SplitN(f, ":", 6)
-			if len(fp) < 6 {
-				continue
-			}
-			k := 0
-			if fp[3] != "" {
-				k |= 1
-			}
-			if fp[4] != "" {
-				k |= 2
-			}
-			if candidates[k] == "" {
-				candidates[k] = "arn:aws:" + svc + ":" + sample(fp[3], "us-east-1") + ":" + sample(fp[4], "123456789012") + ":" + resource
-			}
-			if rt.Matches(candidates[k]) {
-				fits = append(fits, f)
-			}
+	for _, f := range formatsOf(info) {
+		k := 0
+		if f.region {
+			k |= 1
+		}
+		if f.account {
+			k |= 2
+		}
+		if candidates[k] == "" {
+			candidates[k] = "arn:aws:" + svc + ":" + sample(f.region, "us-east-1") + ":" + sample(f.account, "123456789012") + ":" + resource
+		}
+		if f.rt.Matches(candidates[k]) {
+			fits = append(fits, f)
 		}
 	}
 	if len(fits) == 0 {
@@ -111,17 +117,10 @@ func (v *validator) resourceARN(r item) {
 	}
 	regionAllowed, regionRequired, accountAllowed, accountRequired := false, true, false, true
 	for _, f := range fits {
-		fp := strings.SplitN(f, ":", 6)
-		if fp[3] != "" {
-			regionAllowed = true
-		} else {
-			regionRequired = false
-		}
-		if fp[4] != "" {
-			accountAllowed = true
-		} else {
-			accountRequired = false
-		}
+		regionAllowed = regionAllowed || f.region
+		regionRequired = regionRequired && f.region
+		accountAllowed = accountAllowed || f.account
+		accountRequired = accountRequired && f.account
 	}
 	switch {
 	case region != "" && !regionAllowed:
@@ -137,11 +136,39 @@ func (v *validator) resourceARN(r item) {
 
 // sample fills an ARN format field for matching: empty when the format has
 // no such field, a valid value otherwise.
-func sample(field, value string) string {
-	if field == "" {
+func sample(present bool, value string) string {
+	if !present {
 		return ""
 	}
 	return value
+}
+
+// arnFormat is one ARN format of a resource type, with whether it has a
+// region and an account.
+type arnFormat struct {
+	rt              *catalog.ResourceType
+	region, account bool
+}
+
+// formats caches each service's ARN formats (*catalog.ServiceInfo →
+// []arnFormat): the catalogue is immutable, so they are split once.
+var formats sync.Map
+
+// formatsOf returns the ARN formats of a service's resource types.
+func formatsOf(info *catalog.ServiceInfo) []arnFormat {
+	if f, ok := formats.Load(info); ok {
+		return f.([]arnFormat)
+	}
+	var out []arnFormat
+	for _, rt := range info.ResourceTypes {
+		for _, f := range rt.ARNFormats {
+			if fp := strings.SplitN(f, ":", 6); len(fp) == 6 {
+				out = append(out, arnFormat{rt: rt, region: fp[3] != "", account: fp[4] != ""})
+			}
+		}
+	}
+	formats.Store(info, out)
+	return out
 }
 
 // dynamic reports whether an ARN field holds a wildcard or a policy

@@ -247,9 +247,10 @@ func (v *validator) redundantStatements(stmts []*statement) {
 	// Statements are first grouped by a cheap shape that identical
 	// statements share, so that signatures are only built on a collision.
 	type shape struct {
-		effect, actionKey                 string
-		actions, actionLen, resources     int
-		resourceLen, conds, principalSize int
+		effect, actionKey         string
+		actions, resources, conds int
+		actionSum, resourceSum    uint64 // order-independent sums of hashes
+		principalSize             int
 	}
 	first := map[shape]*statement{}
 	seen := map[string]bool{}
@@ -259,10 +260,10 @@ func (v *validator) redundantStatements(stmts []*statement) {
 		}
 		sh := shape{effect: s.effect, actionKey: s.actionKey, actions: len(s.actions), resources: len(s.resources), conds: len(s.conds)}
 		for _, a := range s.actions {
-			sh.actionLen += len(a.text)
+			sh.actionSum += foldHash(a.text, true)
 		}
 		for _, r := range s.resources {
-			sh.resourceLen += len(r.text)
+			sh.resourceSum += foldHash(r.text, false)
 		}
 		if s.principal != nil {
 			sh.principalSize = len(s.principal.Members) + len(s.principal.Text)
@@ -282,6 +283,20 @@ func (v *validator) redundantStatements(stmts []*statement) {
 		}
 		seen[sig] = true
 	}
+}
+
+// foldHash is the FNV-1a hash of s, with ASCII letters lowered when fold
+// is set.
+func foldHash(s string, fold bool) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if fold && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 // signature is a canonical text of what a statement grants.

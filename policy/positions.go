@@ -58,22 +58,41 @@ func ParseTree(doc string) (*Node, *Error) {
 	if v == nil {
 		return nil, errAt(msgSyntax, msg, pos)
 	}
-	return exportNode(doc, v), nil
+	e := &exporter{doc: doc, slab: make([]Node, 0, countValues(v))}
+	return e.node(v), nil
 }
 
-func exportNode(doc string, v *jsonValue) *Node {
-	n := &Node{Kind: NodeKind(v.kind), Text: v.text, Start: v.start, End: v.end}
+// countValues is the number of JSON values in v, v included.
+func countValues(v *jsonValue) int {
+	n := 1
+	for _, e := range v.elems {
+		n += countValues(e)
+	}
+	for _, m := range v.members {
+		n += countValues(m.value)
+	}
+	return n
+}
+
+// exporter converts the parser's tree, taking every Node from one slab.
+type exporter struct {
+	doc  string
+	slab []Node
+}
+
+func (x *exporter) node(v *jsonValue) *Node {
+	x.slab = append(x.slab, Node{Kind: NodeKind(v.kind), Text: v.text, Start: v.start, End: v.end})
+	n := &x.slab[len(x.slab)-1]
 	if len(v.elems) > 0 {
 		n.Elems = make([]*Node, len(v.elems))
 		for i, e := range v.elems {
-			n.Elems[i] = exportNode(doc, e)
+			n.Elems[i] = x.node(e)
 		}
 	}
 	if len(v.members) > 0 {
 		n.Members = make([]Member, len(v.members))
 		for i, m := range v.members {
-			n.Members[i] = Member{Key: m.key, KeyStart: m.keyPos, KeyEnd: stringEnd(doc, m.keyPos),
-				Value: exportNode(doc, m.value)}
+			n.Members[i] = Member{Key: m.key, KeyStart: m.keyPos, KeyEnd: stringEnd(x.doc, m.keyPos), Value: x.node(m.value)}
 		}
 	}
 	return n
