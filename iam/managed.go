@@ -208,7 +208,9 @@ func listPolicies(s *Service, c *Call) (any, error) {
 			if onlyAttached && p.Attachments == 0 && p.BoundaryAttachments == 0 {
 				continue
 			}
-			out = append(out, policyOutput(p))
+			po := policyOutput(p)
+			delete(po, "Tags") // listings leave tags out, as AWS's do
+			out = append(out, po)
 		}
 	}
 	if scope != "Local" {

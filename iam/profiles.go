@@ -139,7 +139,9 @@ func deleteProfile(s *Service, c *Call) (any, error) {
 	})
 }
 
-func (s *Service) listProfiles(c *Call, keep func(*InstanceProfile) bool) (any, error) {
+// listProfiles lists the instance profiles keep selects, with their tags
+// when withTags is set (ListInstanceProfiles leaves them out).
+func (s *Service) listProfiles(c *Call, keep func(*InstanceProfile) bool, withTags bool) (any, error) {
 	var out []map[string]any
 	err := s.store.View(c.Ctx, func(tx store.Tx) error {
 		ps, err := list[InstanceProfile](c.Ctx, tx, store.ListOptions{Kind: kindProfile, Account: c.Account})
@@ -148,7 +150,11 @@ func (s *Service) listProfiles(c *Call, keep func(*InstanceProfile) bool) (any, 
 		}
 		for _, p := range pathPrefixFilter(c.Params, ps, func(p *InstanceProfile) string { return p.Path }) {
 			if keep(p) {
-				out = append(out, s.profileOutput(c, tx, p))
+				po := s.profileOutput(c, tx, p)
+				if !withTags {
+					delete(po, "Tags")
+				}
+				out = append(out, po)
 			}
 		}
 		return nil
@@ -167,7 +173,7 @@ func (s *Service) listProfiles(c *Call, keep func(*InstanceProfile) bool) (any, 
 }
 
 func listProfiles(s *Service, c *Call) (any, error) {
-	return s.listProfiles(c, func(*InstanceProfile) bool { return true })
+	return s.listProfiles(c, func(*InstanceProfile) bool { return true }, false)
 }
 
 func listProfilesForRole(s *Service, c *Call) (any, error) {
@@ -175,7 +181,7 @@ func listProfilesForRole(s *Service, c *Call) (any, error) {
 	if _, err := s.readRole(c, role); err != nil {
 		return nil, err
 	}
-	return s.listProfiles(c, func(p *InstanceProfile) bool { return hasName(p.Roles, role) })
+	return s.listProfiles(c, func(p *InstanceProfile) bool { return hasName(p.Roles, role) }, true)
 }
 
 func hasName(names []string, name string) bool {
