@@ -222,6 +222,16 @@ func TestListPoliciesScopes(t *testing.T) {
 		{"local attached", iamsdk.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal, OnlyAttached: true}, 1, local[1:2]},
 		{"all attached", iamsdk.ListPoliciesInput{OnlyAttached: true}, 1, []string{local[1], readOnlyAccess}},
 	}
+	// Listings leave tags out (GetPolicy has them).
+	must(root.TagPolicy(ctx, &iamsdk.TagPolicyInput{PolicyArn: aws.String(local[0]), Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))
+	for _, p := range must(root.ListPolicies(ctx, &iamsdk.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal})).Policies {
+		if p.Tags != nil {
+			t.Fatalf("ListPolicies returned tags: %+v", p)
+		}
+	}
+	if tags := must(root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: aws.String(local[0])})).Policy.Tags; len(tags) != 1 {
+		t.Fatalf("GetPolicy tags: %+v", tags)
+	}
 	for _, c := range cases {
 		if got := list(c.in, c.max); strings.Join(got, " ") != strings.Join(c.want, " ") {
 			t.Fatalf("%s: %v, want %v", c.name, got, c.want)

@@ -122,6 +122,8 @@ func TestListInstanceProfilesPages(t *testing.T) {
 			withRole = append(withRole, name)
 		}
 	}
+	must(root.TagInstanceProfile(ctx, &iamsdk.TagInstanceProfileInput{InstanceProfileName: aws.String("profile0"),
+		Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("v")}}}))
 	profileNames := func(ps []types.InstanceProfile) []string {
 		var out []string
 		for _, p := range ps {
@@ -134,6 +136,11 @@ func TestListInstanceProfilesPages(t *testing.T) {
 			o, err := root.ListInstanceProfiles(ctx, &iamsdk.ListInstanceProfilesInput{MaxItems: aws.Int32(int32(max)), Marker: m})
 			if err != nil {
 				return nil, false, nil, err
+			}
+			for _, p := range o.InstanceProfiles {
+				if p.Tags != nil {
+					t.Fatalf("ListInstanceProfiles returned tags: %+v", p) // as AWS documents
+				}
 			}
 			return profileNames(o.InstanceProfiles), o.IsTruncated, o.Marker, nil
 		})
