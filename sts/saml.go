@@ -32,8 +32,8 @@ const (
 // samlConditionKeys maps the SAML attributes AWS exposes as saml: condition
 // keys, by their OID attribute names, to those keys (IAM User Guide,
 // reference_policies_iam-condition-keys, "Available keys for SAML-based
-// federation"). An attribute named by its friendly name (e.g. "mail")
-// matches as well.
+// federation"). An attribute whose Name is the key's own name (e.g. "mail")
+// matches as well; other attributes are not condition keys.
 var samlConditionKeys = map[string]string{
 	"urn:oid:1.3.6.1.4.1.5923.1.1.1.1":  "edupersonaffiliation",
 	"urn:oid:1.3.6.1.4.1.5923.1.1.1.11": "edupersonassurance",
