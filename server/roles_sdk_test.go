@@ -303,3 +303,35 @@ func bigPolicy(n int) string {
 	}
 	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[` + strings.Join(actions, ",") + `],"Resource":"*"}]}`
 }
+
+func TestRoleBoundaryUsageCount(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	pol := must(root.CreatePolicy(ctx, &iamsdk.CreatePolicyInput{PolicyName: aws.String("bound"), PolicyDocument: aws.String(coreAllow("s3:*"))})).Policy
+	usage := func() int32 {
+		return *must(root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: pol.Arn})).Policy.PermissionsBoundaryUsageCount
+	}
+	r := must(root.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(coreTrust),
+		PermissionsBoundary: pol.Arn})).Role
+	if r.PermissionsBoundary == nil || *r.PermissionsBoundary.PermissionsBoundaryArn != *pol.Arn {
+		t.Fatalf("CreateRole boundary: %+v", r.PermissionsBoundary)
+	}
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice"), PermissionsBoundary: pol.Arn}))
+	if n := usage(); n != 2 {
+		t.Fatalf("usage after two creations: %d", n)
+	}
+	wantCode(t, "CreateRole with a missing boundary", must2(root.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("other"),
+		AssumeRolePolicyDocument: aws.String(coreTrust), PermissionsBoundary: aws.String("arn:aws:iam::" + testserver.Account + ":policy/none")})), "NoSuchEntity", "")
+	// Replacing a boundary moves the count.
+	must(root.PutRolePermissionsBoundary(ctx, &iamsdk.PutRolePermissionsBoundaryInput{RoleName: aws.String("app"), PermissionsBoundary: aws.String(readOnlyAccess)}))
+	if n := usage(); n != 1 {
+		t.Fatalf("usage after replacing the role's boundary: %d", n)
+	}
+	must(root.DeleteRole(ctx, &iamsdk.DeleteRoleInput{RoleName: aws.String("app")}))
+	must(root.DeleteUser(ctx, &iamsdk.DeleteUserInput{UserName: aws.String("alice")}))
+	if n := usage(); n != 0 {
+		t.Fatalf("usage after deletions: %d", n)
+	}
+	must(root.DeletePolicy(ctx, &iamsdk.DeletePolicyInput{PolicyArn: pol.Arn}))
+}

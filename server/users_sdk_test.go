@@ -179,6 +179,11 @@ func TestUsersLifecycle(t *testing.T) {
 		t.Fatalf("a rejected CreateUser left a user: %v", err)
 	}
 
+	// GetUser without a name, as root, describes the root user.
+	if me := must(root.GetUser(ctx, &iamsdk.GetUserInput{})).User; *me.Arn != "arn:aws:iam::"+acct+":root" || *me.UserId != acct {
+		t.Fatalf("GetUser as root: %+v", me)
+	}
+
 	// Names are case-insensitive for lookups; the stored spelling is returned.
 	got, err := root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("Alice")})
 	if err != nil || *got.User.UserName != "alice" || *got.User.Arn != *u.Arn || len(got.User.Tags) != 1 {
