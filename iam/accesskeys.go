@@ -164,8 +164,8 @@ func getAccessKeyLastUsed(s *Service, c *Call) (any, error) {
 		return nil, awserr.New("AccessDenied", "Access key ID "+id+" does not exist or does not belong to this account.")
 	}
 	lu := map[string]any{"ServiceName": "N/A", "Region": "N/A"}
-	if k.LastUsed != nil {
-		lu = map[string]any{"LastUsedDate": k.LastUsed.LastUsedDate, "ServiceName": k.LastUsed.ServiceName, "Region": k.LastUsed.Region}
+	if last := s.keyLastUsed(c, id); last != nil {
+		lu = map[string]any{"LastUsedDate": last.LastUsedDate, "ServiceName": last.ServiceName, "Region": last.Region}
 	}
 	out := map[string]any{"AccessKeyLastUsed": lu}
 	if k.UserName != "" {

@@ -159,6 +159,7 @@ func getRole(s *Service, c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.LastUsed = s.roleLastUsed(c, r.Arn)
 	return map[string]any{"Role": roleOutput(r, true)}, nil
 }
 

@@ -32,6 +32,7 @@ type Service struct {
 	now       func() time.Time
 	snap      *Snapshot
 	guard     atomic.Pointer[guardHolder]
+	activity  ActivitySource // last-use data; see SetActivity
 }
 
 // New opens the IAM service over a store and loads its snapshot.

@@ -32,6 +32,8 @@ import (
 type serveConfig struct {
 	addr, dataDir, account, keyID, secret, partition string
 	ephemeral                                        bool
+	noAudit                                          bool          // run without the audit trail (benchmarks)
+	auditRetention                                   time.Duration // prune older audit records hourly; 0 keeps them
 }
 
 // bootstrapFile is kept in the data directory: the first account and its
@@ -63,6 +65,8 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.keyID, "root-access-key-id", os.Getenv("GATEHOUSE_ROOT_ACCESS_KEY_ID"), "root access key id (default: generated)")
 	fs.StringVar(&cfg.secret, "root-secret-access-key", os.Getenv("GATEHOUSE_ROOT_SECRET_ACCESS_KEY"), "root secret access key (default: generated)")
 	fs.StringVar(&cfg.partition, "partition", envOr("GATEHOUSE_PARTITION", "aws"), "ARN partition")
+	fs.BoolVar(&cfg.noAudit, "no-audit", false, "record no audit trail (for measuring its cost)")
+	fs.DurationVar(&cfg.auditRetention, "audit-retention", 0, "delete audit records older than this, hourly (default: keep forever)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -133,10 +137,16 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		return err
 	}
 	defer auditStore.Close()
-	recorder := audit.NewRecorder(auditStore)
-	defer recorder.Close()
-	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, Audit: recorder,
-		AuditStore: auditStore, Logger: logger}
+	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, AuditStore: auditStore, Logger: logger}
+	if !cfg.noAudit {
+		recorder := audit.NewRecorder(auditStore)
+		defer recorder.Close()
+		scfg.Audit = recorder
+	}
+	svc.SetActivity(audit.NewActivity(auditStore))
+	if cfg.auditRetention > 0 {
+		go pruneAudit(ctx, auditStore, st, cfg.auditRetention, logger)
+	}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
 			if err := st.Reset(ctx); err != nil {
@@ -241,4 +251,27 @@ func randomUpper(n int) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// pruneAudit deletes audit records older than the retention, now and then
+// every hour, until ctx ends.
+func pruneAudit(ctx context.Context, auditStore, entities store.Store, retention time.Duration, logger *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		accounts, err := accountsOf(ctx, entities)
+		if err == nil {
+			var n int
+			n, err = audit.Prune(ctx, auditStore, append(accounts, ""), time.Now().Add(-retention))
+			logger.Info("audit records pruned", "count", n, "retention", retention)
+		}
+		if err != nil && ctx.Err() == nil {
+			logger.Error("audit pruning failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -87,6 +87,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 		t.Fatal(err)
 	}
 	recorder := audit.NewRecorder(auditStore)
+	svc.SetActivity(audit.NewActivity(auditStore))
 	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now,
 		Audit: recorder, AuditStore: auditStore})
 	if err != nil {
