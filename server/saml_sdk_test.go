@@ -164,12 +164,23 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 	must(root.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("saml-dev"), PolicyName: aws.String("tagged"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*",
 		  "Condition":{"StringEquals":{"aws:PrincipalTag/Project":"blue","aws:SourceIdentity":"alice"}}}}`)}))
+	// saml-next is assumed from saml-dev sessions: the transitive tag and the
+	// source identity carry over.
+	must(root.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("saml-next"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/saml-dev"},
+		  "Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}}`)}))
+	must(root.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("saml-dev"), PolicyName: aws.String("chain"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::123456789012:role/saml-next"}}`)}))
+	must(root.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("saml-next"), PolicyName: aws.String("tagged"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*",
+		  "Condition":{"StringEquals":{"aws:PrincipalTag/Project":"blue"}}}}`)}))
 	devARN := "arn:aws:iam::" + testserver.Account + ":role/saml-dev"
 	adminARN := "arn:aws:iam::" + testserver.Account + ":role/saml-admin"
 	attrs := func(roles ...string) [][2]string {
 		out := [][2]string{{"https://aws.amazon.com/SAML/Attributes/RoleSessionName", "alice"},
 			{"https://aws.amazon.com/SAML/Attributes/SourceIdentity", "alice"},
 			{"https://aws.amazon.com/SAML/Attributes/PrincipalTag:Project", "blue"},
+			{"https://aws.amazon.com/SAML/Attributes/TransitiveTagKeys", "Project"},
 			{"https://aws.amazon.com/SAML/Attributes/SessionDuration", "1800"},
 			{"urn:oid:1.3.6.1.4.1.5923.1.1.1.1", "staff"}}
 		for _, r := range roles {
@@ -207,6 +218,14 @@ func TestAssumeRoleWithSAML(t *testing.T) {
 	}
 	if _, err := iamsdk.NewFromConfig(session).ListUsers(ctx, &iamsdk.ListUsersInput{}); err != nil {
 		t.Fatalf("session tags and source identity in the role's policy: %v", err)
+	}
+	next, err := stssdk.NewFromConfig(session).AssumeRole(ctx, &stssdk.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::123456789012:role/saml-next"), RoleSessionName: aws.String("alice-next")})
+	if err != nil || *next.SourceIdentity != "alice" {
+		t.Fatalf("chained from the SAML session: %+v %v", next, err)
+	}
+	if _, err := iamsdk.NewFromConfig(sessionConfig(ts, next.Credentials)).ListUsers(ctx, &iamsdk.ListUsersInput{}); err != nil {
+		t.Fatalf("transitive tag in the chained session: %v", err)
 	}
 
 	encrypted := good
