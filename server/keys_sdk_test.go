@@ -156,3 +156,30 @@ func TestAccessKeysSelfService(t *testing.T) {
 	}
 	must(root.DeleteAccessKey(ctx, &iamsdk.DeleteAccessKeyInput{AccessKeyId: rk.AccessKeyId}))
 }
+
+func TestAccessKeyQuotaUnderConcurrency(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	root := ts.IAMClient()
+	must(root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}))
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			errs <- must2(root.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("alice")}))
+		}()
+	}
+	ok := 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case apiCode(err) != "LimitExceeded":
+			t.Errorf("concurrent CreateAccessKey: %v", err)
+		}
+	}
+	keys := must(root.ListAccessKeys(ctx, &iamsdk.ListAccessKeysInput{UserName: aws.String("alice")})).AccessKeyMetadata
+	if ok != 2 || len(keys) != 2 {
+		t.Fatalf("%d creations succeeded, %d keys stored; want 2", ok, len(keys))
+	}
+}

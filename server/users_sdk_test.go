@@ -157,6 +157,22 @@ func TestUsersLifecycle(t *testing.T) {
 				Tags: []types.Tag{{Key: aws.String("k"), Value: aws.String("1")}, {Key: aws.String("K"), Value: aws.String("2")}}})
 			return err
 		}, "InvalidInput", ""},
+		{"path without slashes", func() error {
+			_, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("pathless"), Path: aws.String("eng")})
+			return err
+		}, "ValidationError", ""},
+		{"name over 64 characters", func() error {
+			_, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(strings.Repeat("a", 65))})
+			return err
+		}, "ValidationError", ""},
+		{"name with a slash", func() error {
+			_, err := root.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("a/b")})
+			return err
+		}, "ValidationError", ""},
+		{"MaxItems 0", func() error {
+			_, err := root.ListUsers(ctx, &iamsdk.ListUsersInput{MaxItems: aws.Int32(0)})
+			return err
+		}, "ValidationError", ""},
 		{"PutUserPermissionsBoundary missing user", func() error {
 			_, err := root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("nobody"),
 				PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})
