@@ -10,11 +10,16 @@ import (
 // policies: a user, a group or a role.
 type policyHolder interface {
 	policies() (*[]InlinePolicy, *[]AttachedPolicy)
+	holderName() string // the name as stored
 }
 
 func (u *User) policies() (*[]InlinePolicy, *[]AttachedPolicy)  { return &u.Inline, &u.Attached }
 func (g *Group) policies() (*[]InlinePolicy, *[]AttachedPolicy) { return &g.Inline, &g.Attached }
 func (r *Role) policies() (*[]InlinePolicy, *[]AttachedPolicy)  { return &r.Inline, &r.Attached }
+
+func (u *User) holderName() string  { return u.UserName }
+func (g *Group) holderName() string { return g.GroupName }
+func (r *Role) holderName() string  { return r.RoleName }
 
 // holderKind describes one kind of policy holder for the shared handlers.
 type holderKind struct {
@@ -82,6 +87,9 @@ func holderOperations[T any, PT interface {
 				return nil, err
 			}
 			return nil, modifyHolder[T, PT](s, c, h, func(_ store.Tx, v PT) error {
+				if err := protected(v); err != nil {
+					return err
+				}
 				inline, _ := v.policies()
 				replaced := false
 				size := policySize(doc)
@@ -94,7 +102,7 @@ func holderOperations[T any, PT interface {
 					}
 				}
 				if limit := h.inlineQuota(&s.quotas); size > limit {
-					return inlineSizeError(limit, h.noun, c.Params.String(h.param))
+					return inlineSizeError(limit, h.noun, v.holderName())
 				}
 				if !replaced {
 					*inline = append(*inline, InlinePolicy{Name: name, Document: doc})
@@ -111,7 +119,7 @@ func holderOperations[T any, PT interface {
 			inline, _ := v.policies()
 			for _, ip := range *inline {
 				if lower(ip.Name) == lower(name) {
-					return map[string]any{h.param: c.Params.String(h.param), "PolicyName": ip.Name,
+					return map[string]any{h.param: v.holderName(), "PolicyName": ip.Name,
 						"PolicyDocument": ip.Document}, nil
 				}
 			}
@@ -120,6 +128,9 @@ func holderOperations[T any, PT interface {
 		&Operation{Name: "Delete" + h.title + "Policy", Resource: h.resource, Handle: func(s *Service, c *Call) (any, error) {
 			name := c.Params.String("PolicyName")
 			return nil, modifyHolder[T, PT](s, c, h, func(_ store.Tx, v PT) error {
+				if err := protected(v); err != nil {
+					return err
+				}
 				inline, _ := v.policies()
 				for i, ip := range *inline {
 					if lower(ip.Name) == lower(name) {
@@ -149,6 +160,9 @@ func holderOperations[T any, PT interface {
 		&Operation{Name: "Attach" + h.title + "Policy", Resource: policyARNResource, Handle: func(s *Service, c *Call) (any, error) {
 			arn := c.Params.String("PolicyArn")
 			return nil, modifyHolder[T, PT](s, c, h, func(tx store.Tx, v PT) error {
+				if err := protected(v); err != nil {
+					return err
+				}
 				name, err := s.attachable(c, tx, arn)
 				if err != nil {
 					return err
@@ -169,6 +183,9 @@ func holderOperations[T any, PT interface {
 		&Operation{Name: "Detach" + h.title + "Policy", Resource: policyARNResource, Handle: func(s *Service, c *Call) (any, error) {
 			arn := c.Params.String("PolicyArn")
 			return nil, modifyHolder[T, PT](s, c, h, func(tx store.Tx, v PT) error {
+				if err := protected(v); err != nil {
+					return err
+				}
 				_, attached := v.policies()
 				for i, ap := range *attached {
 					if ap.PolicyArn == arn {
@@ -223,4 +240,13 @@ func init() {
 	holderOperations[User](userHolder)
 	holderOperations[Group](groupHolder)
 	holderOperations[Role](roleHolder)
+}
+
+// protected refuses changes to service-linked roles, which only their
+// service may change.
+func protected(v any) error {
+	if r, ok := v.(*Role); ok && r.ServiceLinked {
+		return awserr.New("UnmodifiableEntity", "Cannot perform the operation on the protected role '"+r.RoleName+"' - this role is only modifiable by AWS")
+	}
+	return nil
 }
