@@ -349,6 +349,7 @@ type holderOps struct {
 	create       func(name string) error
 	put          func(name, policy, doc string) error
 	get          func(name, policy string) (string, error)
+	getHolder    func(name, policy string) (string, error) // the holder name Get*Policy returns
 	del          func(name, policy string) error
 	list         func(name string, max int32, marker *string) ([]string, bool, *string, error)
 	attach       func(name, arn string) error
@@ -371,6 +372,13 @@ func coreHolders(ctx context.Context, root *iamsdk.Client) []holderOps {
 					return "", err
 				}
 				return *o.PolicyDocument, nil
+			},
+			getHolder: func(n, p string) (string, error) {
+				o, err := root.GetUserPolicy(ctx, &iamsdk.GetUserPolicyInput{UserName: &n, PolicyName: &p})
+				if err != nil {
+					return "", err
+				}
+				return *o.UserName, nil
 			},
 			del: func(n, p string) error {
 				return must2(root.DeleteUserPolicy(ctx, &iamsdk.DeleteUserPolicyInput{UserName: &n, PolicyName: &p}))
@@ -406,6 +414,13 @@ func coreHolders(ctx context.Context, root *iamsdk.Client) []holderOps {
 					return "", err
 				}
 				return *o.PolicyDocument, nil
+			},
+			getHolder: func(n, p string) (string, error) {
+				o, err := root.GetGroupPolicy(ctx, &iamsdk.GetGroupPolicyInput{GroupName: &n, PolicyName: &p})
+				if err != nil {
+					return "", err
+				}
+				return *o.GroupName, nil
 			},
 			del: func(n, p string) error {
 				return must2(root.DeleteGroupPolicy(ctx, &iamsdk.DeleteGroupPolicyInput{GroupName: &n, PolicyName: &p}))
@@ -443,6 +458,13 @@ func coreHolders(ctx context.Context, root *iamsdk.Client) []holderOps {
 					return "", err
 				}
 				return *o.PolicyDocument, nil
+			},
+			getHolder: func(n, p string) (string, error) {
+				o, err := root.GetRolePolicy(ctx, &iamsdk.GetRolePolicyInput{RoleName: &n, PolicyName: &p})
+				if err != nil {
+					return "", err
+				}
+				return *o.RoleName, nil
 			},
 			del: func(n, p string) error {
 				return must2(root.DeleteRolePolicy(ctx, &iamsdk.DeleteRolePolicyInput{RoleName: &n, PolicyName: &p}))
@@ -513,12 +535,17 @@ func TestHolderPolicies(t *testing.T) {
 				t.Fatal(err)
 			}
 			coreDecoded(t, "Get"+h.kind+"Policy", &got, doc)
+			if holder, err := h.getHolder(strings.ToUpper(name), "inline1"); err != nil || holder != name {
+				t.Fatalf("Get%sPolicy names the %s %q (%v), want %q as stored", h.kind, h.kind, holder, err, name)
+			}
 			pages := corePages(t, "List"+h.kind+"Policies", 2, func(m *string) ([]string, bool, *string, error) { return h.list(name, 2, m) })
 			coreWantPages(t, "List"+h.kind+"Policies", pages, 2, []string{"INLINE1", "inline0", "inline2"})
 			missing := "The " + h.kind + " with name none cannot be found."
 			noPolicy := "The " + h.kind + " policy with name nope cannot be found."
 			wantCode(t, "malformed", h.put(name, "bad", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}`), "MalformedPolicyDocument", "")
 			wantCode(t, "oversize aggregate", h.put(name, "big", bigPolicy(h.inlineLimit)), "LimitExceeded",
+				fmt.Sprintf("Maximum policy size of %d bytes exceeded for %s %s", h.inlineLimit, h.kind, name))
+			wantCode(t, "oversize, holder named in another case", h.put(strings.ToUpper(name), "big", bigPolicy(h.inlineLimit)), "LimitExceeded",
 				fmt.Sprintf("Maximum policy size of %d bytes exceeded for %s %s", h.inlineLimit, h.kind, name))
 			wantCode(t, "put on missing holder", h.put("none", "p", doc), "NoSuchEntity", missing)
 			wantCode(t, "get missing holder", must2(h.get("none", "p")), "NoSuchEntity", missing)
