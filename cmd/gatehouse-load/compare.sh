@@ -5,21 +5,22 @@
 # table. Every run's JSON report is kept in $OUT/runs.jsonl. The target
 # "floor" posts the same signed requests to Gatehouse's /_gatehouse/health,
 # which answers without verifying or decoding anything: the cost of HTTP and
-# signing alone on this machine, the ceiling for any handler.
+# signing alone on this machine, the ceiling for any handler. The target
+# "gatehouse-noaudit" runs gatehouse serve --no-audit (no audit trail).
 #
 # Run it from the repository root:
 #
 #	cmd/gatehouse-load/compare.sh
 #
-# Environment (defaults in brackets): TARGETS [floor gatehouse moto], OPS [GetUser
-# ListUsers], CONCURRENCY [8 32 64], RUNS [3], DURATION [10s], WARMUP [2s],
-# USERS [20], OUT [a new temporary directory], GATEHOUSE [a gatehouse binary
-# to use instead of building ./cmd/gatehouse], PIN [unset: server and load
-# generator share both cores; set to 1 to pin the server to CPU 0 and the
-# load generator to CPU 1].
+# Environment (defaults in brackets): TARGETS [floor gatehouse
+# gatehouse-noaudit moto], OPS [GetUser ListUsers], CONCURRENCY [8 32 64],
+# RUNS [3], DURATION [10s], WARMUP [2s], USERS [20], OUT [a new temporary
+# directory], GATEHOUSE [a gatehouse binary to use instead of building
+# ./cmd/gatehouse], PIN [unset: server and load generator share both cores;
+# set to 1 to pin the server to CPU 0 and the load generator to CPU 1].
 set -euo pipefail
 
-TARGETS=${TARGETS:-floor gatehouse moto}
+TARGETS=${TARGETS:-floor gatehouse gatehouse-noaudit moto}
 OPS=${OPS:-GetUser ListUsers}
 CONCURRENCY=${CONCURRENCY:-8 32 64}
 RUNS=${RUNS:-3}
@@ -57,11 +58,12 @@ wait_port() {
 }
 
 for target in $TARGETS; do
-	path=/ ops=$OPS
+	path=/ ops=$OPS flags=()
 	case $target in
-	gatehouse | floor)
+	gatehouse | gatehouse-noaudit | floor)
+		if [[ $target == gatehouse-noaudit ]]; then flags=(--no-audit); fi
 		"${server_cpu[@]}" "$OUT/gatehouse" serve --ephemeral --addr "127.0.0.1:$GH_PORT" --account-id 123456789012 \
-			--root-access-key-id test --root-secret-access-key test >"$OUT/$target.log" 2>&1 &
+			--root-access-key-id test --root-secret-access-key test "${flags[@]}" >"$OUT/$target.log" 2>&1 &
 		port=$GH_PORT
 		if [[ $target == floor ]]; then path=/_gatehouse/health ops=GetUser; fi ;;
 	moto)
