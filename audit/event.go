@@ -112,6 +112,13 @@ type SessionAttributes struct {
 // hidden is what CloudTrail writes in place of secrets.
 const hidden = "HIDDEN_DUE_TO_SECURITY_REASONS"
 
+// secretMembers are hidden whatever the service model says: credentials
+// that the models do not mark sensitive (STS's session tokens are plain
+// strings there).
+var secretMembers = map[string]bool{"SessionToken": true, "SecretAccessKey": true, "WebIdentityToken": true,
+	"SAMLAssertion": true, "Password": true, "OldPassword": true, "NewPassword": true, "ServicePassword": true,
+	"PrivateKey": true, "Base32StringSeed": true, "QRCodePNG": true}
+
 // NewEvent builds the CloudTrail record of a call.
 func NewEvent(c *Call, eventID string) *Event {
 	ev := &Event{
@@ -220,7 +227,9 @@ func renderValue(v any, shape *model.Shape) any {
 			if !ok {
 				continue
 			}
-			if r := renderValue(fv, m.Shape); r != nil {
+			if secretMembers[m.Name] {
+				out[lowerFirst(m.Name)] = hidden
+			} else if r := renderValue(fv, m.Shape); r != nil {
 				out[lowerFirst(m.Name)] = r
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/orgs"
 	"github.com/gatehouse-iam/gatehouse/server"
+	"github.com/gatehouse-iam/gatehouse/store"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/sts"
 )
@@ -32,10 +33,13 @@ const (
 
 // Server is a running Gatehouse.
 type Server struct {
-	URL     string
-	IAM     *iam.Service
-	STS     *sts.Service
-	handler http.Handler
+	URL string
+	IAM *iam.Service
+	STS *sts.Service
+	// AuditStore holds the audit records (events of callers not tied to an
+	// account, such as failed federation, are under account "").
+	AuditStore store.Store
+	handler    http.Handler
 }
 
 // Handler is the server's HTTP handler, for in-process requests.
@@ -105,7 +109,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 		auditStore.Close()
 		st.Close()
 	})
-	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc, STS: stsSvc, handler: srv}
+	return &Server{URL: "http://" + ln.Addr().String(), IAM: svc, STS: stsSvc, AuditStore: auditStore, handler: srv}
 }
 
 // Config returns an SDK configuration signing with the given keys.
