@@ -37,7 +37,7 @@ type AttachedPolicy struct {
 
 // Boundary is a permissions boundary as IAM reports it.
 type Boundary struct {
-	PermissionsBoundaryType string // always "Policy"
+	PermissionsBoundaryType string // always "PermissionsBoundaryPolicy"
 	PermissionsBoundaryArn  string
 }
 

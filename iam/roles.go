@@ -121,7 +121,7 @@ func createRole(s *Service, c *Call) (any, error) {
 		if err := s.checkBoundary(c.Account, b); err != nil {
 			return nil, err
 		}
-		r.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: b}
+		r.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: b}
 	}
 	err = s.update(c.Ctx, func(tx store.Tx) error {
 		n, err := countKind(c, tx, kindRole)
@@ -196,6 +196,9 @@ func updateRole(s *Service, c *Call) (any, error) {
 		return nil, err
 	}
 	return map[string]any{}, s.modifyRole(c, func(_ store.Tx, r *Role) error {
+		if err := protected(r); err != nil {
+			return err
+		}
 		if c.Params.Has("Description") {
 			r.Description = c.Params.String("Description")
 		}
@@ -225,6 +228,9 @@ func updateAssumeRolePolicy(s *Service, c *Call) (any, error) {
 		return nil, err
 	}
 	return nil, s.modifyRole(c, func(_ store.Tx, r *Role) error {
+		if err := protected(r); err != nil {
+			return err
+		}
 		r.AssumeRolePolicyDocument = doc
 		return nil
 	})
@@ -235,6 +241,9 @@ func deleteRole(s *Service, c *Call) (any, error) {
 	return nil, s.update(c.Ctx, func(tx store.Tx) error {
 		r, _, err := get[Role](c.Ctx, tx, kindRole, c.Account, lower(name), roleMissing(name))
 		if err != nil {
+			return err
+		}
+		if err := protected(r); err != nil {
 			return err
 		}
 		switch {
@@ -295,18 +304,24 @@ func putRoleBoundary(s *Service, c *Call) (any, error) {
 		return nil, err
 	}
 	return nil, s.modifyRole(c, func(tx store.Tx, r *Role) error {
+		if err := protected(r); err != nil {
+			return err
+		}
 		if r.PermissionsBoundary != nil {
 			if err := s.countBoundaryUse(c, tx, r.PermissionsBoundary.PermissionsBoundaryArn, -1); err != nil {
 				return err
 			}
 		}
-		r.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: b}
+		r.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: b}
 		return s.countBoundaryUse(c, tx, b, +1)
 	})
 }
 
 func deleteRoleBoundary(s *Service, c *Call) (any, error) {
 	return nil, s.modifyRole(c, func(tx store.Tx, r *Role) error {
+		if err := protected(r); err != nil {
+			return err
+		}
 		if r.PermissionsBoundary != nil {
 			if err := s.countBoundaryUse(c, tx, r.PermissionsBoundary.PermissionsBoundaryArn, -1); err != nil {
 				return err

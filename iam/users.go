@@ -108,7 +108,7 @@ func createUser(s *Service, c *Call) (any, error) {
 		if err := s.checkBoundary(c.Account, b); err != nil {
 			return nil, err
 		}
-		u.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: b}
+		u.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: b}
 	}
 	err = s.update(c.Ctx, func(tx store.Tx) error {
 		n, err := countKind(c, tx, kindUser)
@@ -406,7 +406,7 @@ func putUserBoundary(s *Service, c *Call) (any, error) {
 				return err
 			}
 		}
-		u.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "Policy", PermissionsBoundaryArn: b}
+		u.PermissionsBoundary = &Boundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: b}
 		return s.countBoundaryUse(c, tx, b, +1)
 	})
 }

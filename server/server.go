@@ -268,7 +268,9 @@ func (s *Server) serveIAM(call *iam.Call, id *identity, name string) (any, error
 		return nil, awserr.New("InvalidAction", "The action "+name+" is not valid for this web service.")
 	}
 	resource := op.Resource(s.iam, call)
-	areq := &authz.Request{Principal: id.principal, Action: "iam:" + op.Name, Resource: resource, Context: call.Context}
+	// IAM resources belong to the caller's account (AWS managed policies,
+	// arn:aws:iam::aws:policy/…, are readable by every account).
+	areq := &authz.Request{Principal: id.principal, Action: "iam:" + op.Name, Resource: resource, ResourceAccount: call.Account, Context: call.Context}
 	var ex authz.Explanation
 	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
 		return nil, s.sts.Denied(&ex, areq)

@@ -102,3 +102,28 @@ func TestSimulateCustomPolicy(t *testing.T) {
 		t.Fatalf("malformed input policy: %v", err)
 	}
 }
+
+// TestServiceLinkedRoleIsProtected: only the service may change its role.
+func TestServiceLinkedRoleIsProtected(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	c := ts.IAMClient()
+	out, err := c.CreateServiceLinkedRole(ctx, &iamsdk.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("autoscaling.amazonaws.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := out.Role.RoleName
+	if _, err := c.DeleteRole(ctx, &iamsdk.DeleteRoleInput{RoleName: name}); apiCode(err) != "UnmodifiableEntity" {
+		t.Fatalf("DeleteRole: %v", err)
+	}
+	if _, err := c.AttachRolePolicy(ctx, &iamsdk.AttachRolePolicyInput{RoleName: name, PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")}); apiCode(err) != "UnmodifiableEntity" {
+		t.Fatalf("AttachRolePolicy: %v", err)
+	}
+	if _, err := c.UpdateRoleDescription(ctx, &iamsdk.UpdateRoleDescriptionInput{RoleName: name, Description: aws.String("scaling")}); err != nil {
+		t.Fatalf("UpdateRoleDescription: %v", err)
+	}
+	// AWS managed policies are readable by every account.
+	if _, err := c.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}); err != nil {
+		t.Fatalf("GetPolicy of an AWS managed policy: %v", err)
+	}
+}
