@@ -17,6 +17,7 @@ import (
 var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
 	"audit":    runAudit,
 	"eval":     runEval,
+	"proxy":    runProxy,
 	"serve":    runServe,
 	"simulate": runSimulate,
 	"validate": runValidate,
@@ -49,6 +50,8 @@ commands:
                 --root-secret-access-key, --partition; see gatehouse serve -h)
   simulate      simulate decisions for a principal (--principal ARN, through the IAM API) or for
                 policy files (--policy FILE, locally), optionally checked against an --expect file
+  proxy         a SigV4 gateway in front of an HTTP service: --upstream URL --routes FILE
+                --gatehouse URL --access-key/--secret-key [--listen ADDR] (docs/gateway.md)
   eval [FILE]   decide an authorization document (JSON; stdin when FILE is absent or "-")
                 and print the decision with its explanation
 `)
