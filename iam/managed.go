@@ -193,6 +193,21 @@ func listPolicies(s *Service, c *Call) (any, error) {
 		scope = "All"
 	}
 	onlyAttached, _ := c.Params.Bool("OnlyAttached")
+	// used says whether a policy attached as often and used as a boundary
+	// as often is listed: with OnlyAttached, attached or a boundary, or as
+	// PolicyUsageFilter narrows it.
+	usage := c.Params.String("PolicyUsageFilter")
+	used := func(attachments, boundaries int) bool {
+		switch {
+		case !onlyAttached:
+			return true
+		case usage == "PermissionsPolicy":
+			return attachments > 0
+		case usage == "PermissionsBoundary":
+			return boundaries > 0
+		}
+		return attachments > 0 || boundaries > 0
+	}
 	var out []map[string]any
 	if scope != "AWS" {
 		var ps []*Policy
@@ -205,7 +220,7 @@ func listPolicies(s *Service, c *Call) (any, error) {
 			return nil, err
 		}
 		for _, p := range pathPrefixFilter(c.Params, ps, func(p *Policy) string { return p.Path }) {
-			if onlyAttached && p.Attachments == 0 && p.BoundaryAttachments == 0 {
+			if !used(p.Attachments, p.BoundaryAttachments) {
 				continue
 			}
 			po := policyOutput(p)
@@ -215,15 +230,12 @@ func listPolicies(s *Service, c *Call) (any, error) {
 	}
 	if scope != "Local" {
 		prefix := c.Params.String("PathPrefix")
+		attached, boundaries := s.awsPolicyUsage(c.Account)
 		for _, ap := range awsManagedPolicies() {
-			if !strings.HasPrefix(ap.Path, prefix) {
+			if !strings.HasPrefix(ap.Path, prefix) || !used(attached[ap.ARN], boundaries[ap.ARN]) {
 				continue
 			}
-			po := s.awsPolicyOutput(c, ap)
-			if onlyAttached && po["AttachmentCount"].(int64) == 0 {
-				continue
-			}
-			out = append(out, po)
+			out = append(out, awsPolicyFields(ap, attached[ap.ARN], boundaries[ap.ARN]))
 		}
 	}
 	if out == nil {
@@ -459,14 +471,56 @@ func hasPolicyPath(arn, prefix string) bool {
 	return strings.HasPrefix(arn[i+len(":policy"):], prefix)
 }
 
-// awsPolicyOutput renders an AWS managed policy, counting its attachments in
-// the caller's account.
+// awsPolicyOutput renders an AWS managed policy, counting its attachments
+// and its uses as a permissions boundary in the caller's account.
 func (s *Service) awsPolicyOutput(c *Call, ap *AWSPolicy) map[string]any {
-	n := s.snap.attachments(c.Account, ap.ARN)
+	attached, boundaries := s.awsPolicyUsage(c.Account)
+	return awsPolicyFields(ap, attached[ap.ARN], boundaries[ap.ARN])
+}
+
+// awsPolicyFields is the Policy structure of an AWS managed policy with the
+// account's usage counts.
+func awsPolicyFields(ap *AWSPolicy, attachments, boundaries int) map[string]any {
 	return map[string]any{
 		"PolicyName": ap.Name, "PolicyId": ap.ID, "Arn": ap.ARN, "Path": ap.Path,
-		"DefaultVersionId": ap.DefaultVersion, "AttachmentCount": int64(n),
-		"PermissionsBoundaryUsageCount": int64(0), "IsAttachable": true,
+		"DefaultVersionId": ap.DefaultVersion, "AttachmentCount": int64(attachments),
+		"PermissionsBoundaryUsageCount": int64(boundaries), "IsAttachable": true,
 		"Description": ap.Description, "CreateDate": ap.Created, "UpdateDate": ap.Updated,
 	}
+}
+
+// awsPolicyUsage counts, in one pass over the snapshot of an account's
+// users, groups and roles, how often each AWS managed policy is attached and
+// used as a permissions boundary, by ARN. (Customer managed policies keep
+// their counts in their records.)
+func (s *Service) awsPolicyUsage(account string) (attached, boundaries map[string]int) {
+	attached, boundaries = map[string]int{}, map[string]int{}
+	count := func(list []AttachedPolicy, b *Boundary) {
+		for _, a := range list {
+			attached[a.PolicyArn]++
+		}
+		if b != nil {
+			boundaries[b.PermissionsBoundaryArn]++
+		}
+	}
+	sn := s.snap
+	sn.mu.RLock()
+	defer sn.mu.RUnlock()
+	prefix := account + "/"
+	for k, u := range sn.users {
+		if strings.HasPrefix(k, prefix) {
+			count(u.Attached, u.PermissionsBoundary)
+		}
+	}
+	for k, g := range sn.groups {
+		if strings.HasPrefix(k, prefix) {
+			count(g.Attached, nil)
+		}
+	}
+	for k, r := range sn.roles {
+		if strings.HasPrefix(k, prefix) {
+			count(r.Attached, r.PermissionsBoundary)
+		}
+	}
+	return attached, boundaries
 }
