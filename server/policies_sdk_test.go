@@ -238,6 +238,31 @@ func TestListPoliciesScopes(t *testing.T) {
 		}
 	}
 
+	// PolicyUsageFilter (with OnlyAttached) tells permissions policies from
+	// boundaries; AWS managed boundaries are counted too.
+	must(root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"), PermissionsBoundary: aws.String(local[2])}))
+	must(root.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("app"), AssumeRolePolicyDocument: aws.String(coreTrust),
+		PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/PowerUserAccess")}))
+	usage := []struct {
+		filter types.PolicyUsageType
+		want   map[string][2]int32 // ARN → AttachmentCount, PermissionsBoundaryUsageCount
+	}{
+		{"", map[string][2]int32{local[1]: {1, 0}, local[2]: {0, 1}, readOnlyAccess: {1, 0}, "arn:aws:iam::aws:policy/PowerUserAccess": {0, 1}}},
+		{types.PolicyUsageTypePermissionsPolicy, map[string][2]int32{local[1]: {1, 0}, readOnlyAccess: {1, 0}}},
+		{types.PolicyUsageTypePermissionsBoundary, map[string][2]int32{local[2]: {0, 1}, "arn:aws:iam::aws:policy/PowerUserAccess": {0, 1}}},
+	}
+	for _, u := range usage {
+		got := map[string][2]int32{}
+		for _, p := range must(root.ListPolicies(ctx, &iamsdk.ListPoliciesInput{OnlyAttached: true, PolicyUsageFilter: u.filter})).Policies {
+			got[*p.Arn] = [2]int32{*p.AttachmentCount, *p.PermissionsBoundaryUsageCount}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(u.want) {
+			t.Fatalf("ListPolicies OnlyAttached PolicyUsageFilter=%q: %v, want %v", u.filter, got, u.want)
+		}
+	}
+	must(root.DeleteUserPermissionsBoundary(ctx, &iamsdk.DeleteUserPermissionsBoundaryInput{UserName: aws.String("alice")}))
+	must(root.DeleteRole(ctx, &iamsdk.DeleteRoleInput{RoleName: aws.String("app")}))
+
 	// AWS managed policies: every page holds only aws policies, and page
 	// sizes do not change what is listed.
 	big := list(iamsdk.ListPoliciesInput{Scope: types.PolicyScopeTypeAws}, 1000)
