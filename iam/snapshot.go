@@ -3,8 +3,10 @@ package iam
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -34,6 +36,7 @@ type Snapshot struct {
 	// resources, by ARN.
 	resourcePolicies map[string]*resourcePolicyEntry
 	syncMu           sync.Mutex
+	onChange         atomic.Pointer[func(kind string)] // see SetOnChange
 }
 
 func newSnapshot(s *Service) *Snapshot {
@@ -91,25 +94,53 @@ func (sn *Snapshot) load(ctx context.Context) error {
 	})
 }
 
-// Sync applies the changes committed since the snapshot's position.
+// Sync applies the changes committed since the snapshot's position. When
+// the feed was pruned past that position it reloads the whole snapshot. The
+// hook installed with SetOnChange then hears every kind that changed, or "*"
+// after a reload.
 func (sn *Snapshot) Sync(ctx context.Context) error {
+	kinds, err := sn.sync(ctx)
+	if errors.Is(err, store.ErrPruned) {
+		kinds, err = map[string]bool{"*": true}, sn.load(ctx)
+	}
+	if fn := sn.onChange.Load(); fn != nil {
+		for kind := range kinds {
+			(*fn)(kind)
+		}
+	}
+	return err
+}
+
+// sync applies the pending changes and returns the kinds they touched.
+func (sn *Snapshot) sync(ctx context.Context) (map[string]bool, error) {
 	sn.syncMu.Lock()
 	defer sn.syncMu.Unlock()
+	kinds := map[string]bool{}
 	for {
 		changes, err := sn.svc.store.Changes(ctx, sn.Seq(), 1000)
-		if err != nil {
-			return err
-		}
-		if len(changes) == 0 {
-			return nil
+		if err != nil || len(changes) == 0 {
+			return kinds, err
 		}
 		sn.mu.Lock()
 		for _, c := range changes {
 			sn.apply(c)
 			sn.seq = c.Seq
+			kinds[c.Key.Kind] = true
 		}
 		sn.mu.Unlock()
 	}
+}
+
+// SetOnChange installs fn, which Sync calls (outside the snapshot's locks)
+// with each record kind that the changes it applied touched, such as
+// "orgs.policy": a node following other nodes' writes uses it to refresh
+// state kept outside the snapshot. nil removes the hook.
+func (sn *Snapshot) SetOnChange(fn func(kind string)) {
+	if fn == nil {
+		sn.onChange.Store(nil)
+		return
+	}
+	sn.onChange.Store(&fn)
 }
 
 // apply folds one change into the maps. The caller holds mu (or is loading).
