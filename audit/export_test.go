@@ -239,6 +239,15 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			sc, _ := json.Marshal(signature{Signature: sig, SignatureAlgorithm: signatureAlgorithm})
 			os.WriteFile(p+".sig", sc, 0o644)
 		}, "forged or altered digest"},
+		{"digest replaced by garbage", func(t *testing.T, dir string) {
+			os.WriteFile(files(t, dir, acct, true)[1], []byte("not gzip"), 0o644)
+		}, "digest file is unreadable"},
+		{"digest that is not JSON", func(t *testing.T, dir string) {
+			writeGz(t, files(t, dir, acct, true)[1], []byte("[1,2"))
+		}, "not a digest"},
+		{"signature that is not hex", func(t *testing.T, dir string) {
+			os.WriteFile(files(t, dir, acct, true)[0]+".sig", []byte(`{"signature":"zz"}`), 0o644)
+		}, "not hex"},
 		{"missing signature", func(t *testing.T, dir string) {
 			os.Remove(files(t, dir, acct, true)[2] + ".sig")
 		}, "signature file is missing"},

@@ -24,7 +24,10 @@ func (p Problem) String() string { return p.Path + ": " + p.Reason }
 // VerifyReport is what Verify checked and what failed.
 type VerifyReport struct {
 	Digests, LogFiles int
-	Problems          []Problem
+	// Fingerprint names the public key the digests were checked with:
+	// compare it with the key's when the key came from the export itself.
+	Fingerprint string
+	Problems    []Problem
 }
 
 // Verify validates an export directory as CloudTrail validates log file
@@ -66,7 +69,7 @@ func Verify(dir string, pub *rsa.PublicKey) (*VerifyReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &VerifyReport{}
+	rep := &VerifyReport{Fingerprint: Fingerprint(pub)}
 	listed := map[string]bool{}
 	accounts := make([]string, 0, len(digests))
 	for a := range digests {

@@ -170,7 +170,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 	for _, p := range rep.Problems {
 		fmt.Fprintf(stdout, "FAIL %s\n", p)
 	}
-	fmt.Fprintf(stdout, "%d digests and %d log files checked, %d problems\n", rep.Digests, rep.LogFiles, len(rep.Problems))
+	fmt.Fprintf(stdout, "%d digests and %d log files checked with public key %s, %d problems\n", rep.Digests, rep.LogFiles,
+		rep.Fingerprint, len(rep.Problems))
 	if len(rep.Problems) > 0 || rep.Digests == 0 {
 		return 1
 	}
