@@ -292,17 +292,8 @@ func TestAWSManagedPolicies(t *testing.T) {
 	ro := aws.String(readOnlyAccess)
 
 	t.Run("read", func(t *testing.T) {
-		p, err := root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: ro})
-		if apiCode(err) == "AccessDenied" {
-			// Known bug, reported: the server authorizes the call as a
-			// cross-account request to account "aws" (the ARN's account),
-			// which no resource-based policy allows, so even root is denied.
-			// AWS lets every account read AWS managed policies.
-			t.Skipf("GetPolicy on an AWS managed policy denied: %v", err)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+		// Every account may read AWS managed policies.
+		p := must(root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: ro}))
 		if *p.Policy.PolicyName != "ReadOnlyAccess" || *p.Policy.Arn != readOnlyAccess || p.Policy.DefaultVersionId == nil {
 			t.Fatalf("GetPolicy ReadOnlyAccess: %+v", p.Policy)
 		}
@@ -352,6 +343,10 @@ func TestAWSManagedPolicies(t *testing.T) {
 	alice := coreKeyClient(t, ts, "alice")
 	must(alice.ListUsers(ctx, &iamsdk.ListUsersInput{}))
 	must(alice.GetRole(ctx, &iamsdk.GetRoleInput{RoleName: aws.String("app")}))
+	// An IAM user allowed iam:GetPolicy reads it too, with its counts.
+	if p := must(alice.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: ro})).Policy; *p.AttachmentCount != 3 || *p.PermissionsBoundaryUsageCount != 0 {
+		t.Fatalf("GetPolicy as alice: %+v", p)
+	}
 	wantCode(t, "ReadOnlyAccess does not allow CreateUser", must2(alice.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("bob")})),
 		"AccessDenied", "User: arn:aws:iam::"+testserver.Account+":user/alice is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::"+
 			testserver.Account+":user/bob because no identity-based policy allows the iam:CreateUser action")

@@ -242,7 +242,7 @@ func TestUsersLifecycle(t *testing.T) {
 	must(root.PutUserPermissionsBoundary(ctx, &iamsdk.PutUserPermissionsBoundaryInput{UserName: aws.String("alice"),
 		PermissionsBoundary: pol.Arn}))
 	got = must(root.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("alice")}))
-	if b := got.User.PermissionsBoundary; b == nil || *b.PermissionsBoundaryArn != *pol.Arn || b.PermissionsBoundaryType != "Policy" {
+	if b := got.User.PermissionsBoundary; b == nil || *b.PermissionsBoundaryArn != *pol.Arn || b.PermissionsBoundaryType != types.PermissionsBoundaryAttachmentTypePolicy {
 		t.Fatalf("boundary: %+v", b)
 	}
 	if p := must(root.GetPolicy(ctx, &iamsdk.GetPolicyInput{PolicyArn: pol.Arn})).Policy; *p.PermissionsBoundaryUsageCount != 1 || *p.AttachmentCount != 0 {
