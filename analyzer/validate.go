@@ -159,8 +159,8 @@ func Validate(doc string, typ PolicyType, opts Options) []Finding {
 	v.trust = typ == ResourcePolicy && opts.ResourceType == TrustPolicyResourceType
 	root, err := policy.ParseTree(doc)
 	if err != nil {
-		v.add("JSON_SYNTAX_ERROR", "Fix the JSON syntax error at index "+strconv.Itoa(err.Pos.Offset)+": "+err.Detail+".",
-			nil, err.Pos, err.Pos)
+		v.add("JSON_SYNTAX_ERROR", "Fix the JSON syntax error at index "+strconv.Itoa(err.Pos.Offset)+" line "+
+			strconv.Itoa(err.Pos.Line)+" column "+strconv.Itoa(err.Pos.Column-1)+" ("+err.Detail+").", nil, err.Pos, err.Pos)
 		return v.findings
 	}
 	v.document(root)
@@ -169,11 +169,14 @@ func Validate(doc string, typ PolicyType, opts Options) []Finding {
 
 // validator collects the findings of one document.
 type validator struct {
-	doc      string
-	typ      PolicyType
-	opts     Options
-	trust    bool
-	findings []Finding
+	doc   string
+	typ   PolicyType
+	opts  Options
+	trust bool
+	// variablesAllowed is set when the Version is 2012-10-17, the only
+	// version in which policy variables are substituted.
+	variablesAllowed bool
+	findings         []Finding
 }
 
 // path is a Location's path under construction.

@@ -2,7 +2,6 @@ package analyzer
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -48,7 +47,6 @@ func (v *validator) document(root *policy.Node) {
 		v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type Object.", nil, root)
 		return
 	}
-	v.caseDuplicates(nil, root)
 	var version, stmts *policy.Node
 	for _, m := range root.Members {
 		switch m.Key {
@@ -58,7 +56,7 @@ func (v *validator) document(root *policy.Node) {
 			if m.Value.Kind != policy.StringNode {
 				v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type String.", path{}.val("Id"), m.Value)
 			} else if hasVariable(m.Value.Text) {
-				v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Id element.", path{}.val("Id"), m.Value)
+				v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are supported in the Resource and Condition elements. Remove the policy variable "+m.Value.Text+" from this element.", path{}.val("Id"), m.Value)
 			}
 		case "Statement":
 			stmts = m.Value
@@ -67,8 +65,9 @@ func (v *validator) document(root *policy.Node) {
 		}
 	}
 	v.version(root, version)
+	v.variablesAllowed = version != nil && version.Kind == policy.StringNode && version.Text == policy.Version2012
 	if stmts == nil {
-		v.add("MISSING_STATEMENT", "Add a statement to the policy.", nil, root.Start, root.Start)
+		v.add("MISSING_STATEMENT", "Add a statement to the policy", nil, root.Start, root.Start)
 		return
 	}
 	var list []*policy.Node
@@ -78,7 +77,7 @@ func (v *validator) document(root *policy.Node) {
 		list, paths = []*policy.Node{stmts}, []path{path{}.val("Statement")}
 	case policy.ArrayNode:
 		if len(stmts.Elems) == 0 {
-			v.at("MISSING_STATEMENT", "Add a statement to the policy.", path{}.val("Statement"), stmts)
+			v.at("MISSING_STATEMENT", "Add a statement to the policy", path{}.val("Statement"), stmts)
 			return
 		}
 		for i, e := range stmts.Elems {
@@ -112,17 +111,14 @@ func (v *validator) version(root, n *policy.Node) {
 			nil, root.Start, root.Start)
 	case n.Kind != policy.StringNode:
 		v.at("DATA_TYPE_MISMATCH", "The text does not match the expected JSON data type String.", p, n)
-	case hasVariable(n.Text):
-		v.at("VARIABLE_UNSUPPORTED_IN_VERSION", "Policy variables are not supported in the Version element.", p, n)
 	case n.Text != policy.Version2012 && n.Text != policy.Version2008:
-		v.at("INVALID_VERSION", "The version "+n.Text+" is not supported. Use 2012-10-17.", p, n)
+		v.at("INVALID_VERSION", "The version "+n.Text+" is not valid. Use one of the following versions: "+policy.Version2012+", "+policy.Version2008, p, n)
 	}
 }
 
 // statement reads one statement and runs the grammar checks on its elements.
 func (v *validator) statement(p path, n *policy.Node) *statement {
 	s := &statement{path: p, node: n}
-	v.caseDuplicates(p, n)
 	for _, m := range n.Members {
 		mp := p.val(m.Key)
 		switch m.Key {
@@ -143,7 +139,7 @@ func (v *validator) statement(p path, n *policy.Node) *statement {
 			}
 		case "Action", "NotAction":
 			if s.actionKey != "" {
-				v.atKey("UNSUPPORTED_ELEMENT_COMBINATION", "The policy elements Action and NotAction can not be used in the same statement.", p.key(m.Key), m)
+				v.atKey("UNSUPPORTED_ELEMENT_COMBINATION", "The policy elements Action and NotAction can not be used in the same statement. Remove one of these elements.", p.key(m.Key), m)
 				continue
 			}
 			s.actionKey, s.notAction = m.Key, m.Key == "NotAction"
@@ -153,12 +149,12 @@ func (v *validator) statement(p path, n *policy.Node) *statement {
 			}
 		case "Resource", "NotResource":
 			if s.hasResource {
-				v.atKey("UNSUPPORTED_ELEMENT_COMBINATION", "The policy elements Resource and NotResource can not be used in the same statement.", p.key(m.Key), m)
+				v.atKey("UNSUPPORTED_ELEMENT_COMBINATION", "The policy elements Resource and NotResource can not be used in the same statement. Remove one of these elements.", p.key(m.Key), m)
 				continue
 			}
 			s.hasResource, s.notResource = true, m.Key == "NotResource"
 			if v.trust {
-				v.atKey("ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE", "Role trust policies do not support the "+m.Key+" element.", p.key(m.Key), m)
+				v.atKey("ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE", "Role trust policies do not support the "+m.Key+" element. Remove the "+m.Key+" element.", p.key(m.Key), m)
 				continue
 			}
 			s.resources = v.strs(mp, m.Value)
@@ -167,7 +163,7 @@ func (v *validator) statement(p path, n *policy.Node) *statement {
 			}
 		case "Principal", "NotPrincipal":
 			if s.principal != nil {
-				v.atKey("UNSUPPORTED_ELEMENT_COMBINATION", "The policy elements Principal and NotPrincipal can not be used in the same statement.", p.key(m.Key), m)
+				v.atKey("UNSUPPORTED_ELEMENT_COMBINATION", "The policy elements Principal and NotPrincipal can not be used in the same statement. Remove one of these elements.", p.key(m.Key), m)
 				continue
 			}
 			s.principal, s.principalKey = m.Value, m.Key
@@ -175,9 +171,7 @@ func (v *validator) statement(p path, n *policy.Node) *statement {
 		case "Condition":
 			s.conds = v.conditionBlock(mp, m.Value)
 		default:
-			if !hasMemberFold(n, m.Key) {
-				v.atKey("INVALID_POLICY_ELEMENT", "The policy element "+m.Key+" is not supported.", p.key(m.Key), m)
-			}
+			v.atKey("INVALID_POLICY_ELEMENT", "The policy element "+m.Key+" is not valid.", p.key(m.Key), m)
 		}
 	}
 	if s.effect == "" && !hasMember(n, "Effect") {
@@ -200,16 +194,16 @@ func (v *validator) statement(p path, n *policy.Node) *statement {
 func (v *validator) principalElement(s *statement, keyPath path, m policy.Member) {
 	switch {
 	case v.typ == IdentityPolicy:
-		v.atKey("UNSUPPORTED_PRINCIPAL", "You cannot use a principal element in an identity-based policy.", keyPath, m)
+		v.atKey("UNSUPPORTED_PRINCIPAL", "The policy type IDENTITY_POLICY does not support the "+m.Key+" element. Remove the "+m.Key+" element.", keyPath, m)
 		return
 	case v.typ == ServiceControlPolicy:
-		v.atKey("SCP_SYNTAX_ERROR_PRINCIPAL", "SCPs do not support specifying principals. Remove the "+m.Key+" element.", keyPath, m)
+		v.atKey("SCP_SYNTAX_ERROR_PRINCIPAL", "SCPs do not support specifying principals. Remove the Principal or NotPrincipal element.", keyPath, m)
 		return
 	case v.typ == ResourceControlPolicy && (m.Key == "NotPrincipal" || !(isStar(m.Value) || isAWSStar(m.Value))):
 		v.atKey("RCP_SYNTAX_ERROR_PRINCIPAL", "RCPs only support specifying \"*\" in the Principal element.", keyPath, m)
 		return
 	case v.trust && m.Key == "NotPrincipal":
-		v.atKey("ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL", "Role trust policies do not support NotPrincipal.", keyPath, m)
+		v.atKey("ROLE_TRUST_POLICY_SYNTAX_ERROR_NOTPRINCIPAL", "Role trust policies do not support NotPrincipal. Update the policy to use a Principal element instead.", keyPath, m)
 		return
 	}
 	v.principalValue(s, s.path.val(m.Key), m.Value)
@@ -236,25 +230,13 @@ func hasMember(n *policy.Node, key string) bool {
 	return false
 }
 
-// hasMemberFold reports whether n has a member other than key whose name
-// equals key ignoring case; such keys are reported as
-// DUPLICATE_KEYS_WITH_DIFFERENT_CASE instead of as unknown elements.
-func hasMemberFold(n *policy.Node, key string) bool {
-	for _, m := range n.Members {
-		if m.Key != key && strings.EqualFold(m.Key, key) {
-			return true
-		}
-	}
-	return false
-}
-
-// caseDuplicates reports object keys that repeat another key of the same
-// object in a different case.
+// caseDuplicates reports condition keys that repeat another key of the same
+// condition block in a different case.
 func (v *validator) caseDuplicates(p path, n *policy.Node) {
 	for i, m := range n.Members {
 		for _, prev := range n.Members[:i] {
 			if prev.Key != m.Key && strings.EqualFold(prev.Key, m.Key) {
-				v.atKey("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", "The key "+m.Key+" repeats "+prev.Key+" with different case. Remove one of them.", p.key(m.Key), m)
+				v.atKey("DUPLICATE_KEYS_WITH_DIFFERENT_CASE", "The condition key "+m.Key+" appears more than once with different capitalization in the same condition block. Remove the duplicate condition keys.", p.key(m.Key), m)
 				break
 			}
 		}
@@ -276,7 +258,7 @@ func (v *validator) sids(stmts []*statement) {
 			v.at("EMPTY_SID_VALUE", "Add a value to the empty string in the Sid element.", sid.loc(), sid.node)
 			continue
 		case hasVariable(sid.text):
-			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Sid element.", sid.loc(), sid.node)
+			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are supported in the Resource and Condition elements. Remove the policy variable "+sid.text+" from this element.", sid.loc(), sid.node)
 		case v.typ != ResourcePolicy && !sidChars.MatchString(sid.text):
 			v.at("UNSUPPORTED_SID", "Update the characters in the Sid element to use one of the following character types: [a-z, A-Z, 0-9]", sid.loc(), sid.node)
 		}
@@ -284,7 +266,7 @@ func (v *validator) sids(stmts []*statement) {
 			if v.typ == ResourcePolicy && !v.trust {
 				v.at("UNIQUE_SIDS_RECOMMENDED", "We recommend that you use statement IDs that are unique to your policy. Update the Sid value.", sid.loc(), sid.node)
 			} else {
-				v.at("UNIQUE_SIDS_REQUIRED", "Duplicate statement IDs (SIDs) are not supported for this policy type. Update the Sid value.", sid.loc(), sid.node)
+				v.at("UNIQUE_SIDS_REQUIRED", "Duplicate statement IDs are not supported for this policy type. Update the Sid value.", sid.loc(), sid.node)
 			}
 		}
 		seen[sid.text] = true
@@ -328,9 +310,17 @@ func (v *validator) size(root *policy.Node) {
 		return
 	}
 	if n > quota {
-		v.at(code, "The "+strconv.Itoa(n)+" characters in the policy exceed the "+strconv.Itoa(quota)+
-			" character maximum for this policy type.", nil, root)
+		v.at(code, sizeDetails[code], nil, root)
 	}
+}
+
+// sizeDetails are AWS's texts for the size checks.
+var sizeDetails = map[string]string{
+	"POLICY_SIZE_EXCEEDS_IDENTITY_POLICY_QUOTA":   "The characters in the identity policy, excluding whitespace, exceed the character maximum for inline and managed policies. We recommend that you use multiple granular policies.",
+	"POLICY_SIZE_EXCEEDS_ROLE_TRUST_POLICY_QUOTA": "The characters in the role trust policy, excluding whitespace, exceed the character maximum. We recommend that you request a role trust policy length quota increase using Service Quotas and AWS Support Center.",
+	"POLICY_SIZE_EXCEEDS_SCP_QUOTA":               "The characters in the service control policy (SCP) exceed the character maximum for SCPs. We recommend that you use multiple granular policies.",
+	"POLICY_SIZE_EXCEEDS_RCP_QUOTA":               "The characters in the resource control policy (RCP) exceed the character maximum for RCPs. We recommend that you use multiple granular policies.",
+	"POLICY_SIZE_EXCEEDS_RESOURCE_POLICY_QUOTA":   "The characters in the resource policy exceed the character maximum for this resource type. We recommend that you use multiple granular policies.",
 }
 
 // hasVariable reports whether s contains a policy variable reference.

@@ -11,6 +11,8 @@ var (
 	principalARN     = regexp.MustCompile(`^arn:[a-z-]+:(iam|sts)::([0-9]{12}|\*):(root|(user|role|assumed-role|federated-user|group)/.+)$`)
 	servicePrincipal = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$`)
 	federatedARN     = regexp.MustCompile(`^arn:[a-z-]+:iam::[0-9]{12}:(saml-provider|oidc-provider)/.+$`)
+	// uniqueID matches IAM unique IDs such as AROA… (roles) and AIDA… (users).
+	uniqueID = regexp.MustCompile(`^A[A-Z0-9]{3}[A-Z0-9]{12,124}$`)
 )
 
 // webIdentityProviders are the identity providers a trust policy may name
@@ -31,7 +33,7 @@ func (v *validator) principalValue(s *statement, p path, n *policy.Node) {
 	switch n.Kind {
 	case policy.StringNode:
 		if n.Text != "*" {
-			v.at("INVALID_PRINCIPAL_FORMAT", "The principal "+n.Text+" is not valid. Use \"*\" or an object such as {\"AWS\": \"123456789012\"}.", p, n)
+			v.at("INVALID_PRINCIPAL_FORMAT", "The Principal element contents are not valid. Specify a key-value pair in the Principal element.", p, n)
 		}
 		return
 	case policy.ObjectNode:
@@ -40,20 +42,19 @@ func (v *validator) principalValue(s *statement, p path, n *policy.Node) {
 		return
 	}
 	if len(n.Members) == 0 {
-		v.at("EMPTY_OBJECT_PRINCIPAL", "The principal element is an empty object and does not affect the policy. Specify principals.", p, n)
+		v.at("EMPTY_OBJECT_PRINCIPAL", "This statement includes no principals and does not affect the policy. Specify principals.", p, n)
 		return
 	}
-	v.caseDuplicates(p, n)
 	for _, m := range n.Members {
 		mp := p.val(m.Key)
 		if m.Value.Kind == policy.ArrayNode && len(m.Value.Elems) == 0 {
-			v.at("EMPTY_ARRAY_PRINCIPAL", "The principal array is empty and does not affect the policy. Specify principals.", mp, m.Value)
+			v.at("EMPTY_ARRAY_PRINCIPAL", "This statement includes no principals and does not affect the policy. Specify principals.", mp, m.Value)
 			continue
 		}
 		switch m.Key {
 		case "AWS", "Service", "Federated", "CanonicalUser":
 		default:
-			v.atKey("INVALID_PRINCIPAL_KEY", "The principal key "+m.Key+" is not valid. Use AWS, Service, Federated or CanonicalUser.", p.key(m.Key), m)
+			v.atKey("INVALID_PRINCIPAL_KEY", "The principal key "+m.Key+" is not valid.", p.key(m.Key), m)
 			continue
 		}
 		if m.Key == "Federated" && !v.trust {
@@ -70,13 +71,17 @@ func (v *validator) principalValue(s *statement, p path, n *policy.Node) {
 func (v *validator) principalID(typ string, it item) {
 	id := it.text
 	if hasVariable(id) {
-		v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the Principal element.", it.loc(), it.node)
+		v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are supported in the Resource and Condition elements. Remove the policy variable "+id+" from this element.", it.loc(), it.node)
 		return
 	}
 	switch typ {
 	case "AWS":
 		switch {
 		case id == "*" || isAccountID(id):
+		case uniqueID.MatchString(id) && strings.HasPrefix(id, "AROA"):
+			v.at("INVALID_ROLE_REFERENCE", "The Principal element includes the IAM role ID "+id+". We recommend that you use a role ARN instead.", it.loc(), it.node)
+		case uniqueID.MatchString(id) && strings.HasPrefix(id, "AIDA"):
+			v.at("INVALID_USER_REFERENCE", "The Principal element includes the IAM user ID "+id+". We recommend that you use a user ARN instead.", it.loc(), it.node)
 		case strings.HasPrefix(id, "arn:") && strings.ContainsAny(id, "*?"):
 			code := "UNSUPPORTED_WILDCARD_IN_PRINCIPAL"
 			if v.trust {
@@ -84,7 +89,7 @@ func (v *validator) principalID(typ string, it item) {
 			}
 			v.at(code, "Wildcards (*, ?) are not supported with the principal key AWS. Replace the wildcard with a valid principal value.", it.loc(), it.node)
 		case !principalARN.MatchString(id):
-			v.at("INVALID_PRINCIPAL_FORMAT", "The principal "+id+" is not a valid AWS principal: use an account ID or the ARN of a user, role, session or account root.", it.loc(), it.node)
+			v.at("INVALID_PRINCIPAL_FORMAT", "The Principal element contents are not valid. Specify a key-value pair in the Principal element.", it.loc(), it.node)
 		}
 	case "Service":
 		if id == "*" || !servicePrincipal.MatchString(id) {

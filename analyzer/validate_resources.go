@@ -41,7 +41,7 @@ func (v *validator) checkResources(s *statement) {
 				continue
 			}
 			if (a.text == b.text && j < i) || (a.text != b.text && arn.HasWildcard(b.text) && arn.Match(b.text, a.text)) {
-				v.at("REDUNDANT_RESOURCE", "The "+a.text+" resource ARN is redundant because it grants the same access as "+b.text+". Remove the redundant resource ARN.", a.loc(), a.node)
+				v.at("REDUNDANT_RESOURCE", "The resource ARN(s) are redundant because they reference the same resource. Review the use of wildcards (*): "+a.text+" is covered by "+b.text+".", a.loc(), a.node)
 				break
 			}
 		}
@@ -59,15 +59,18 @@ func (v *validator) resourceARN(r item) {
 	}
 	parts := strings.SplitN(r.text, ":", 6)
 	if len(parts) < 6 {
-		v.at("MISSING_ARN_FIELD", "The resource ARN "+r.text+" is missing fields. An ARN has the format arn:partition:service:region:account:resource.", r.loc(), r.node)
+		v.at("MISSING_ARN_FIELD", "Resource ARNs must include at least 6 fields in the following structure: arn:partition:service:region:account:resource", r.loc(), r.node)
 		return
 	}
 	partition, svc, region, account, resource := parts[1], parts[2], parts[3], parts[4], parts[5]
 	if !dynamic(partition) && !partitions[partition] {
-		v.at("INVALID_PARTITION", "The resource ARN for the service "+svc+" has an invalid partition "+partition+".", r.loc(), r.node)
+		v.at("INVALID_PARTITION", "The resource ARN for the service "+svc+" does not support the partition "+partition+". Use the supported values: aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc", r.loc(), r.node)
 		return
 	}
 	if dynamic(svc) {
+		if svc != "*" && !hasVariable(svc) {
+			v.at("WILDCARD_IN_SERVICE_NAME", "Avoid using wildcards (*, ?) in the service name because it might grant unintended access to other AWS services with similar names.", r.loc(), r.node)
+		}
 		return
 	}
 	if svc != strings.ToLower(svc) {
@@ -76,15 +79,15 @@ func (v *validator) resourceARN(r item) {
 	}
 	info, ok := catalog.Service(svc)
 	if !ok {
-		v.at("INVALID_SERVICE", "The service "+svc+" in the resource ARN does not exist.", r.loc(), r.node)
+		v.at("INVALID_SERVICE", "The service "+svc+" does not exist. Use a valid service name.", r.loc(), r.node)
 		return
 	}
 	if region != "" && !dynamic(region) && !regionPattern.MatchString(region) {
-		v.at("INVALID_ARN_REGION", "The Region "+region+" in the resource ARN is not valid.", r.loc(), r.node)
+		v.at("INVALID_ARN_REGION", "The Region "+region+" is not valid for this resource. Update the resource ARN to include a supported Region.", r.loc(), r.node)
 		return
 	}
 	if account != "" && !dynamic(account) && !isAccountID(account) && account != "aws" {
-		v.at("INVALID_ARN_ACCOUNT", "The account ID "+account+" in the resource ARN is not valid. Use a 12-digit account ID.", r.loc(), r.node)
+		v.at("INVALID_ARN_ACCOUNT", "The resource ARN account ID "+account+" is not valid. Provide a 12-digit account ID.", r.loc(), r.node)
 		return
 	}
 	if dynamic(resource) && strings.Trim(resource, "*") == "" {
@@ -111,7 +114,7 @@ func (v *validator) resourceARN(r item) {
 	}
 	if len(fits) == 0 {
 		if !hasVariable(resource) {
-			v.at("INVALID_ARN_RESOURCE", "The resource "+resource+" in the ARN does not match any resource type of the service "+svc+".", r.loc(), r.node)
+			v.at("INVALID_ARN_RESOURCE", "Resource ARN does not match the expected ARN format. Update the resource portion of the ARN.", r.loc(), r.node)
 		}
 		return
 	}

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -34,7 +35,7 @@ func (v *validator) checkStatement(s *statement) {
 func (v *validator) checkActions(s *statement) {
 	for _, a := range s.actions {
 		if hasVariable(a.text) {
-			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are not supported in the "+s.actionKey+" element.", a.loc(), a.node)
+			v.at("VARIABLE_UNSUPPORTED_IN_ELEMENT", "Policy variables are supported in the Resource and Condition elements. Remove the policy variable "+a.text+" from this element.", a.loc(), a.node)
 			continue
 		}
 		if a.text == "*" {
@@ -43,7 +44,7 @@ func (v *validator) checkActions(s *statement) {
 		svc, name, ok := strings.Cut(a.text, ":")
 		switch {
 		case !ok || svc == "" || name == "":
-			v.at("INVALID_ACTION", "The action "+a.text+" does not exist. Use the format service:action.", a.loc(), a.node)
+			v.at("INVALID_ACTION", "The action "+a.text+" does not exist.", a.loc(), a.node)
 			continue
 		case strings.ContainsAny(svc, "*?"):
 			v.at("WILDCARD_IN_SERVICE_NAME", "Avoid using wildcards (*, ?) in the service name because it might grant unintended access to other AWS services with similar names.", a.loc(), a.node)
@@ -58,14 +59,70 @@ func (v *validator) checkActions(s *statement) {
 			v.at("INVALID_ACTION", "The action "+a.text+" does not exist.", a.loc(), a.node)
 		}
 	}
+	v.redundantActions(s)
+}
+
+// redundantActions reports actions whose every permission another action
+// of the statement already grants: a duplicate, or an action (or every
+// action a wildcard pattern names) that other patterns cover.
+func (v *validator) redundantActions(s *statement) {
+	if len(s.actions) < 2 {
+		return
+	}
 	for i, a := range s.actions {
-		for j, b := range s.actions {
-			if i != j && covers(b.text, a.text, j < i) {
-				v.at("REDUNDANT_ACTION", "The "+a.text+" action is redundant because it provides similar permissions to "+b.text+". Remove the redundant action.", a.loc(), a.node)
-				break
+		covered := false
+		if a.text != "*" {
+			covered = coveredByOthers(s.actions, i)
+		} else {
+			// "*" is redundant only next to another "*".
+			for j := range i {
+				covered = covered || s.actions[j].text == "*"
 			}
 		}
+		if covered {
+			v.at("REDUNDANT_ACTION", "The action(s) are redundant because they provide similar permissions. Update the policy to remove the redundant action such as: "+a.text+".", a.loc(), a.node)
+		}
 	}
+}
+
+// coveredByOthers reports whether the i-th action pattern grants nothing
+// the others do not: it repeats an earlier one (ignoring case), or each
+// action it names matches another pattern. A pattern naming no known action
+// is never redundant.
+func coveredByOthers(actions []item, i int) bool {
+	a := actions[i].text
+	others := func(full string) bool {
+		for j, b := range actions {
+			if j != i && !strings.EqualFold(b.text, a) && arn.Glob(b.text, full, true) {
+				return true
+			}
+		}
+		return false
+	}
+	for j := range i {
+		if strings.EqualFold(actions[j].text, a) {
+			return true
+		}
+	}
+	svc, name, ok := strings.Cut(a, ":")
+	info, known := catalog.Service(svc)
+	if !ok || !known || strings.ContainsAny(svc, "*?") {
+		return false
+	}
+	if !strings.ContainsAny(name, "*?") {
+		act, exists := catalog.Action(a)
+		return exists && others(act.FullName)
+	}
+	matched := false
+	for _, act := range info.Actions {
+		if arn.Glob(name, act.Name, true) {
+			if !others(act.FullName) {
+				return false
+			}
+			matched = true
+		}
+	}
+	return matched
 }
 
 // anyAction reports whether an action of the service matches the name
@@ -81,18 +138,6 @@ func anyAction(info *catalog.ServiceInfo, pattern string) bool {
 		}
 	}
 	return false
-}
-
-// covers reports whether action pattern b makes pattern a redundant: b
-// matches a as a glob, or they are the same ignoring case and b comes first.
-func covers(b, a string, bFirst bool) bool {
-	if strings.EqualFold(a, b) {
-		return bFirst
-	}
-	if !strings.ContainsAny(b, "*?") {
-		return false
-	}
-	return arn.Glob(b, a, true)
 }
 
 // matchesAction reports how a statement's action list covers the action
@@ -123,9 +168,9 @@ func (v *validator) sensitiveActions(s *statement) {
 	if v.typ != IdentityPolicy || s.effect != "Allow" || !s.hasResource || len(s.resources) == 0 {
 		return
 	}
-	for _, sa := range [...]struct{ action, prefix, what string }{
-		{"iam:PassRole", "PASS_ROLE", "Using the iam:PassRole action with wildcards (*) in the resource can be overly permissive because it allows iam:PassRole permissions on multiple resources. We recommend that you specify resource ARNs or add the iam:PassedToService condition key to your statement."},
-		{"iam:CreateServiceLinkedRole", "CREATE_SLR", "Using the iam:CreateServiceLinkedRole action with wildcards (*) in the resource can be overly permissive because it allows creation of service-linked roles for all services. We recommend that you specify resource ARNs or add the iam:AWSServiceName condition key to your statement."},
+	for _, sa := range [...]struct{ action, prefix string }{
+		{"iam:PassRole", "PASS_ROLE"},
+		{"iam:CreateServiceLinkedRole", "CREATE_SLR"},
 	} {
 		literal, wildcard := matchesAction(s, sa.action)
 		if !literal && !wildcard {
@@ -144,13 +189,7 @@ func (v *validator) sensitiveActions(s *statement) {
 				code = sa.prefix + "_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE"
 			}
 		} else {
-			star := -1
-			for i, r := range s.resources {
-				if r.text == "*" {
-					star = i
-					break
-				}
-			}
+			star := slices.IndexFunc(s.resources, func(r item) bool { return anyRole(r.text) })
 			if star < 0 {
 				continue
 			}
@@ -164,8 +203,41 @@ func (v *validator) sensitiveActions(s *statement) {
 				code = sa.prefix + "_WITH_STAR_IN_ACTION_AND_RESOURCE"
 			}
 		}
-		v.at(code, sa.what, at.loc(), at.node)
+		v.at(code, sensitiveDetails[code], at.loc(), at.node)
 	}
+}
+
+// anyRole reports whether a resource pattern names every role: "*", or a
+// role ARN whose name is only a wildcard ("arn:aws:iam::*:role/*"). Patterns
+// with a name prefix ("role/Service*") follow AWS's service role naming
+// conventions and are not reported.
+func anyRole(r string) bool {
+	if r == "*" {
+		return true
+	}
+	parts := strings.SplitN(r, ":", 6)
+	if len(parts) < 6 || (parts[2] != "iam" && parts[2] != "*") {
+		return false
+	}
+	res := parts[5]
+	return res == "*" || res == "role/*" || res == "*role/*"
+}
+
+// sensitiveDetails are AWS's texts for the PassRole and service-linked role
+// checks.
+var sensitiveDetails = map[string]string{
+	"PASS_ROLE_WITH_NOT_RESOURCE":                     "Using the iam:PassRole action with NotResource can be overly permissive because it can allow iam:PassRole permissions on multiple resources. We recommend that you specify resource ARNs instead.",
+	"PASS_ROLE_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE":  "Using an action with a wildcard (*) and NotResource can be overly permissive because it can allow iam:PassRole permissions on multiple resources. We recommend that you specify resource ARNs instead.",
+	"PASS_ROLE_WITH_NOT_ACTION_AND_NOT_RESOURCE":      "Using NotAction with NotResource can be overly permissive because it can allow iam:PassRole permissions on multiple resources.. We recommend that you specify resource ARNs instead.",
+	"PASS_ROLE_WITH_STAR_IN_RESOURCE":                 "Using the iam:PassRole action with wildcards (*) in the resource can be overly permissive because it allows iam:PassRole permissions on multiple resources. We recommend that you specify resource ARNs or add the iam:PassedToService condition key to your statement.",
+	"PASS_ROLE_WITH_STAR_IN_ACTION_AND_RESOURCE":      "Using wildcards (*) in the action and the resource can be overly permissive because it allows iam:PassRole permissions on all resources. We recommend that you specify resource ARNs or add the iam:PassedToService condition key to your statement.",
+	"PASS_ROLE_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION":  "Using a resource with wildcards (*) and NotAction can be overly permissive because it allows iam:PassRole permissions on all resources. We recommend that you specify resource ARNs or add the iam:PassedToService condition key to your statement.",
+	"CREATE_SLR_WITH_NOT_RESOURCE":                    "Using the iam:CreateServiceLinkedRole action with NotResource can allow creation of unintended service-linked roles for multiple resources. We recommend that you specify resource ARNs instead.",
+	"CREATE_SLR_WITH_STAR_IN_ACTION_AND_NOT_RESOURCE": "Using an action with a wildcard(*) and NotResource can allow creation of unintended service-linked roles because it can allow iam:CreateServiceLinkedRole permissions on multiple resources. We recommend that you specify resource ARNs instead.",
+	"CREATE_SLR_WITH_NOT_ACTION_AND_NOT_RESOURCE":     "Using NotAction with NotResource can allow creation of unintended service-linked roles because it allows iam:CreateServiceLinkedRole permissions on multiple resources. We recommend that you specify resource ARNs instead.",
+	"CREATE_SLR_WITH_STAR_IN_RESOURCE":                "Using the iam:CreateServiceLinkedRole action with wildcards (*) in the resource can allow creation of unintended service-linked roles. We recommend that you specify resource ARNs instead.",
+	"CREATE_SLR_WITH_STAR_IN_ACTION_AND_RESOURCE":     "Using wildcards (*) in the action and the resource can allow creation of unintended service-linked roles because it allows iam:CreateServiceLinkedRole permissions on all resources. We recommend that you specify resource ARNs instead.",
+	"CREATE_SLR_WITH_STAR_IN_RESOURCE_AND_NOT_ACTION": "Using a resource with wildcards (*) and NotAction can allow creation of unintended service-linked roles because it allows iam:CreateServiceLinkedRole permissions on all resources. We recommend that you specify resource ARNs instead.",
 }
 
 // scpRules checks the grammar service control policies restrict.
@@ -183,15 +255,15 @@ func (v *validator) scpRules(s *statement) {
 		return
 	}
 	if s.notAction {
-		v.onKey("SCP_SYNTAX_ERROR_ALLOW_NOTACTION", "SCPs do not support NotAction with Allow. Update the statement to use Action instead.", s, "NotAction")
+		v.onKey("SCP_SYNTAX_ERROR_ALLOW_NOTACTION", "SCPs do not support NotAction with effect Allow. Update the element NotAction or the effect.", s, "NotAction")
 	}
 	if len(s.conds) > 0 {
-		v.onKey("SCP_SYNTAX_ERROR_ALLOW_CONDITION", "SCPs do not support the Condition element with effect Allow. Update the element to use Deny instead.", s, "Condition")
+		v.onKey("SCP_SYNTAX_ERROR_ALLOW_CONDITION", "SCPs do not support the Condition element with effect Allow. Update the element Condition or the effect.", s, "Condition")
 	}
 	if !s.notResource {
 		for _, r := range s.resources {
 			if r.text != "*" {
-				v.at("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", "SCPs do not support specifying resources with effect Allow. Update the element to use \"*\" instead.", r.loc(), r.node)
+				v.at("SCP_SYNTAX_ERROR_ALLOW_RESOURCE", "SCPs do not support Resource with effect Allow. Update the element Resource or the effect.", r.loc(), r.node)
 			}
 		}
 	}
@@ -279,7 +351,7 @@ func (v *validator) redundantStatements(stmts []*statement) {
 		}
 		sig := signature(v.doc, s)
 		if seen[sig] {
-			v.at("REDUNDANT_STATEMENT", "The statement is redundant because it provides identical permissions to another statement. Remove the redundant statement.", s.path, s.node)
+			v.at("REDUNDANT_STATEMENT", "The statements are redundant because they provide identical permissions. Update the policy to remove the redundant statement.", s.path, s.node)
 		}
 		seen[sig] = true
 	}
