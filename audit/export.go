@@ -31,7 +31,8 @@ type ExportOptions struct {
 	// event); later exports continue where the previous one stopped.
 	Since time.Time
 	// Until leaves events recorded at or after it for the next export, so
-	// that an event whose commit is still in flight is not skipped.
+	// that an event whose commit is still in flight is not skipped (zero:
+	// now).
 	Until   time.Time
 	PerFile int // records per log file; 0: 100
 	Key     *rsa.PrivateKey
@@ -64,6 +65,9 @@ func Export(ctx context.Context, st store.Store, o ExportOptions) (ExportReport,
 	var rep ExportReport
 	if o.PerFile <= 0 {
 		o.PerFile = 100
+	}
+	if o.Until.IsZero() {
+		o.Until = time.Now()
 	}
 	dir, err := filepath.Abs(o.Dir)
 	if err != nil {

@@ -183,7 +183,7 @@ func runAuditQuery(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dataDir := dataDirFlag(fs)
 	var f audit.Filter
-	account := fs.String("account", "", "account (default: every account)")
+	account := fs.String("account", "", "account (default: every account, and calls that failed authentication)")
 	fs.StringVar(&f.Principal, "principal", "", "caller ARN or name; a role also matches its sessions")
 	fs.StringVar(&f.Action, "action", "", "service:EventName or EventName")
 	fs.StringVar(&f.Service, "service", "", "service prefix (iam, sts, organizations, …)")
@@ -230,6 +230,9 @@ func runAuditQuery(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer st.Close()
+	if *account == "" {
+		accounts = append(accounts, "") // callers without an account: failed authentication
+	}
 	if key == nil {
 		q.Limit = *limit
 	}
