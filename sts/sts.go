@@ -167,8 +167,13 @@ type compileCache struct {
 
 const maxCompiled = 4096
 
+type compileKey struct {
+	kind    policy.Kind
+	id, doc string
+}
+
 func (cc *compileCache) get(id, doc string, kind policy.Kind) (*policy.Compiled, error) {
-	key := string(rune('0'+kind)) + id + "\x00" + doc
+	key := compileKey{kind, id, doc}
 	if p, ok := cc.m.Load(key); ok {
 		return p.(*policy.Compiled), nil
 	}

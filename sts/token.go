@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/store"
@@ -255,10 +256,22 @@ var errBadToken = errors.New("sts: invalid session token")
 // Open reads a session token; it fails for tokens this deployment did not
 // issue or that were altered. Expiry is the caller's to check.
 func (kr *KeyRing) Open(token string) (*Claims, error) {
-	raw, err := base64.StdEncoding.DecodeString(token)
-	if err != nil || len(raw) == 0 {
+	n := base64.StdEncoding.DecodedLen(len(token))
+	var raw []byte
+	if n <= maxPooledToken {
+		bp := tokenBuffers.Get().(*[]byte)
+		defer tokenBuffers.Put(bp)
+		raw = (*bp)[:n]
+	} else {
+		raw = make([]byte, n)
+	}
+	// Decode only reads its source: viewing the string's bytes saves
+	// copying the token.
+	n, err := base64.StdEncoding.Decode(raw, unsafe.Slice(unsafe.StringData(token), len(token)))
+	if err != nil || n == 0 {
 		return nil, errBadToken
 	}
+	raw = raw[:n]
 	plain, err := kr.open(raw[0], raw)
 	if err != nil {
 		return nil, err
@@ -280,7 +293,16 @@ func (kr *KeyRing) Open(token string) (*Claims, error) {
 	return nil, errBadToken
 }
 
-// open decrypts what seal produced with the same format byte.
+// tokenBuffers recycles the buffers tokens are decoded and decrypted in;
+// the claims decoded from them copy what they keep.
+var tokenBuffers = sync.Pool{New: func() any { b := make([]byte, maxPooledToken); return &b }}
+
+// maxPooledToken is the largest decoded token Open decodes in a pooled
+// buffer (tokens with large session policies use a buffer of their own).
+const maxPooledToken = 4096
+
+// open decrypts what seal produced with the same format byte, in place:
+// the plaintext overwrites raw's ciphertext.
 func (kr *KeyRing) open(format byte, raw []byte) ([]byte, error) {
 	if len(raw) < 5 || raw[0] != format {
 		return nil, errBadToken
@@ -289,8 +311,8 @@ func (kr *KeyRing) open(format byte, raw []byte) ([]byte, error) {
 	if aead == nil || len(raw) < 5+aead.NonceSize()+aead.Overhead() {
 		return nil, errBadToken
 	}
-	nonce := raw[5 : 5+aead.NonceSize()]
-	plain, err := aead.Open(nil, nonce, raw[5+aead.NonceSize():], raw[:5])
+	nonce, ciphertext := raw[5:5+aead.NonceSize()], raw[5+aead.NonceSize():]
+	plain, err := aead.Open(ciphertext[:0], nonce, ciphertext, raw[:5])
 	if err != nil {
 		return nil, errBadToken
 	}
