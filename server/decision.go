@@ -103,8 +103,14 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 }
 
 // allowed authorizes the calling service for a Gatehouse action.
-func (s *Server) allowed(r *http.Request, id *identity, action, resource string) error {
-	req := &authz.Request{Principal: id.principal, Action: action, Resource: resource, Context: authz.Context{}}
+func (s *Server) allowed(_ *http.Request, id *identity, action, resource string) error {
+	return s.allowedIn(id, action, resource, "")
+}
+
+// allowedIn authorizes the calling service for a Gatehouse action on a
+// resource owned by account (empty: the resource ARN's account).
+func (s *Server) allowedIn(id *identity, action, resource, account string) error {
+	req := &authz.Request{Principal: id.principal, Action: action, Resource: resource, ResourceAccount: account, Context: authz.Context{}}
 	var ex authz.Explanation
 	if authz.Evaluate(s.policies(id), req, &ex) != authz.Allow {
 		return awserr.New("AccessDenied", ex.Message(req))
@@ -131,7 +137,16 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	if err != nil {
 		return nil, err
 	}
-	if err := s.allowed(r, caller, "gatehouse:Authorize", subject.principal.ARN); err != nil {
+	// A verified signed request is the end user's own call to the asking
+	// service, so asking about it is the asking account's business even for
+	// a principal of another account (as any principal may call any
+	// account's bucket); a principal named by ARN is asked about in its own
+	// account, which must allow it.
+	owner := ""
+	if in.SignedRequest != nil {
+		owner = caller.principal.Account
+	}
+	if err := s.allowedIn(caller, "gatehouse:Authorize", subject.principal.ARN, owner); err != nil {
 		return nil, err
 	}
 	base := s.policiesOf(subject)
