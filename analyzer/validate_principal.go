@@ -155,6 +155,7 @@ func (v *validator) trustRules(s *statement) {
 	for _, f := range federated {
 		v.webIdentityConditions(s, f)
 	}
+	v.trustPrincipalRules(s)
 }
 
 // webIdentityConditions reports web identity providers whose trust is not
@@ -188,6 +189,145 @@ func (v *validator) webIdentityConditions(s *statement, f item) {
 	if key, ok := webIdentityProviders[provider]; ok {
 		if found, _ := has(key); !found {
 			v.at("MISSING_CONDITION_KEY_FOR_OIDC_PRINCIPAL", "Add the condition key "+key+" to restrict who can assume the role through "+provider+".", f.loc(), f.node)
+		}
+	}
+}
+
+// resourceTypeServices are the services whose actions and resources the
+// resource policies of each validatePolicyResourceType may name.
+var resourceTypeServices = map[string]string{
+	"AWS::S3::Bucket":                  "s3",
+	"AWS::S3::AccessPoint":             "s3",
+	"AWS::S3::MultiRegionAccessPoint":  "s3",
+	"AWS::S3ObjectLambda::AccessPoint": "s3-object-lambda",
+	"AWS::DynamoDB::Table":             "dynamodb",
+}
+
+// sourceKeys are the condition keys that tie a service principal's access
+// to the resources or accounts acting through it (confused deputy).
+var sourceKeys = []string{"aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths"}
+
+// resourcePolicyRules checks a resource policy against its resource type
+// and its grants to service principals.
+func (v *validator) resourcePolicyRules(s *statement) {
+	if svc, ok := resourceTypeServices[v.opts.ResourceType]; ok {
+		for _, a := range s.actions {
+			prefix, _, _ := strings.Cut(a.text, ":")
+			if a.text != "*" && !strings.ContainsAny(prefix, "*?") && !strings.EqualFold(prefix, svc) {
+				v.at("UNSUPPORTED_ACTION_IN_POLICY", "The action "+a.text+" is not supported for the resource-based policy attached to the resource type "+v.opts.ResourceType+".", a.loc(), a.node)
+			}
+		}
+		for _, r := range s.resources {
+			if parts := strings.SplitN(r.text, ":", 4); len(parts) == 4 && !dynamic(parts[2]) && parts[2] != svc {
+				v.at("UNSUPPORTED_RESOURCE_ARN_IN_POLICY", "The resource ARN is not supported for the resource-based policy attached to the resource type "+v.opts.ResourceType+".", r.loc(), r.node)
+			}
+		}
+	}
+	if s.effect != "Allow" || s.principalKey != "Principal" || s.principal.Kind != policy.ObjectNode {
+		return
+	}
+	for _, c := range s.conds {
+		for _, k := range sourceKeys {
+			if strings.EqualFold(c.key, k) {
+				return
+			}
+		}
+	}
+	for _, m := range s.principal.Members {
+		if m.Key != "Service" {
+			continue
+		}
+		for _, it := range principalItems(s.path.val("Principal").val("Service"), m.Value) {
+			if !servicePrincipal.MatchString(it.text) {
+				continue // reported as INVALID_SERVICE_PRINCIPAL_FORMAT
+			}
+			v.at("RESTRICT_ACCESS_TO_SERVICE_PRINCIPAL", "Granting access to the service principal "+it.text+" without specifying a source is overly permissive. We recommend that you add the aws:SourceArn, aws:SourceAccount, aws:SourceOrgID, or aws:SourceOrgPaths condition key to grant fine-grained access.", it.loc(), it.node)
+		}
+	}
+}
+
+// principalItems returns the strings of a principal value, which the
+// grammar checks have already reported if malformed.
+func principalItems(p path, n *policy.Node) []item {
+	if n.Kind == policy.StringNode {
+		return []item{{n.Text, p, -1, n}}
+	}
+	var out []item
+	for i, e := range n.Elems {
+		if e.Kind == policy.StringNode {
+			out = append(out, item{e.Text, p, i, e})
+		}
+	}
+	return out
+}
+
+// rolesAnywhereActions are the actions a trust policy must grant IAM Roles
+// Anywhere.
+var rolesAnywhereActions = []string{"sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"}
+
+// trustPrincipalRules checks a trust statement's principals against its
+// actions and conditions: IAM Roles Anywhere needs all its actions, session
+// tags and source identities need the actions that set them, and a session
+// of a role listed with the role itself is redundant.
+func (v *validator) trustPrincipalRules(s *statement) {
+	if s.principal == nil || s.principal.Kind != policy.ObjectNode || s.effect != "Allow" || s.notAction {
+		return
+	}
+	grants := func(action string) bool {
+		literal, wildcard := matchesAction(s, action)
+		return literal || wildcard
+	}
+	actionAt := memberValue(s.node, s.actionKey)
+	for _, m := range s.principal.Members {
+		items := principalItems(s.path.val(s.principalKey).val(m.Key), m.Value)
+		switch m.Key {
+		case "Service":
+			for _, it := range items {
+				if it.text != "rolesanywhere.amazonaws.com" {
+					continue
+				}
+				var missing []string
+				for _, a := range rolesAnywhereActions {
+					if !grants(a) {
+						missing = append(missing, a)
+					}
+				}
+				if len(missing) > 0 {
+					v.at("MISSING_ACTION_FOR_ROLES_ANYWHERE_TRUST_POLICY", "The trust policy for IAM Roles Anywhere must allow the actions sts:AssumeRole, sts:SetSourceIdentity and sts:TagSession. Add the missing actions: "+strings.Join(missing, ", ")+".", s.path.val(s.actionKey), actionAt)
+				}
+			}
+		case "AWS":
+			roles := map[string]bool{}
+			for _, it := range items {
+				roles[strings.ToLower(it.text)] = true
+			}
+			for _, it := range items {
+				// arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION → arn:aws:iam::ACCOUNT:role/ROLE
+				parts := strings.SplitN(it.text, ":", 6)
+				if len(parts) < 6 || parts[2] != "sts" || !strings.HasPrefix(parts[5], "assumed-role/") {
+					continue
+				}
+				role, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "assumed-role/"), "/")
+				parent := "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + role
+				if roles[strings.ToLower(parent)] {
+					v.at("REDUNDANT_PRINCIPAL_IN_ROLE_TRUST_POLICY", "The assumed-role principal "+it.text+" is redundant with its parent role "+parent+". Remove the assumed-role principal.", it.loc(), it.node)
+				}
+			}
+		}
+	}
+	for _, c := range s.conds {
+		key := strings.ToLower(c.key)
+		var need string
+		switch {
+		case key == "sts:sourceidentity":
+			need = "sts:SetSourceIdentity"
+		case strings.HasPrefix(key, "aws:requesttag/") || key == "aws:tagkeys":
+			need = "sts:TagSession"
+		default:
+			continue
+		}
+		if !grants(need) {
+			v.atKey("MISSING_ACTION_FOR_CONDITION_KEY", "The "+need+" action is required in the trust policy when you use the condition key "+c.key+". Add the "+need+" action.", c.keyPath, c.keyMem)
 		}
 	}
 }

@@ -24,6 +24,8 @@ func (v *validator) checkStatement(s *statement) {
 		v.rcpRules(s)
 	case v.trust:
 		v.trustRules(s)
+	case v.typ == ResourcePolicy:
+		v.resourcePolicyRules(s)
 	}
 	if v.typ == ResourcePolicy && !v.trust && s.effect == "Allow" && s.principalKey == "NotPrincipal" {
 		v.onKey("ALLOW_WITH_NOT_PRINCIPAL", "Using Allow with NotPrincipal can be overly permissive. We recommend that you use Principal instead.", s, "NotPrincipal")
@@ -69,7 +71,15 @@ func (v *validator) redundantActions(s *statement) {
 	if len(s.actions) < 2 {
 		return
 	}
+	// Without wildcards only repeated actions can be redundant.
+	wild := slices.ContainsFunc(s.actions, func(a item) bool { return strings.ContainsAny(a.text, "*?") })
 	for i, a := range s.actions {
+		if !wild {
+			if slices.ContainsFunc(s.actions[:i], func(b item) bool { return strings.EqualFold(a.text, b.text) }) {
+				v.at("REDUNDANT_ACTION", "The action(s) are redundant because they provide similar permissions. Update the policy to remove the redundant action such as: "+a.text+".", a.loc(), a.node)
+			}
+			continue
+		}
 		covered := false
 		if a.text != "*" {
 			covered = coveredByOthers(s.actions, i)
