@@ -131,6 +131,12 @@ func (sn *Snapshot) sync(ctx context.Context) (map[string]bool, error) {
 	}
 }
 
+// StoreSeq returns the store's last committed change-feed position; minus
+// Seq it is how far this node's snapshot is behind (metrics).
+func (sn *Snapshot) StoreSeq(ctx context.Context) (int64, error) {
+	return sn.svc.store.LastSeq(ctx)
+}
+
 // SetOnChange installs fn, which Sync calls (outside the snapshot's locks)
 // with each record kind that the changes it applied touched, such as
 // "orgs.policy": a node following other nodes' writes uses it to refresh

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/orgs"
 	"github.com/gatehouse-iam/gatehouse/server"
 	"github.com/gatehouse-iam/gatehouse/store"
+	"github.com/gatehouse-iam/gatehouse/store/postgres"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/sts"
 )
@@ -34,6 +36,9 @@ type serveConfig struct {
 	ephemeral                                        bool
 	noAudit                                          bool          // run without the audit trail (benchmarks)
 	auditRetention                                   time.Duration // prune older audit records hourly; 0 keeps them
+	databaseURL, databaseSchema                      string        // PostgreSQL instead of SQLite: shared by every node
+	masterKeyFile                                    string        // the at-rest key, shared by every node
+	pollInterval                                     time.Duration // how often a PostgreSQL node polls the change feed
 }
 
 // bootstrapFile is kept in the data directory: the first account and its
@@ -67,6 +72,10 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.partition, "partition", envOr("GATEHOUSE_PARTITION", "aws"), "ARN partition")
 	fs.BoolVar(&cfg.noAudit, "no-audit", false, "record no audit trail (for measuring its cost)")
 	fs.DurationVar(&cfg.auditRetention, "audit-retention", 0, "delete audit records older than this, hourly (default: keep forever)")
+	fs.StringVar(&cfg.databaseURL, "database-url", os.Getenv("GATEHOUSE_DATABASE_URL"), "PostgreSQL URL: keep entities and audit there, shared by every node (default: SQLite in --data-dir)")
+	fs.StringVar(&cfg.databaseSchema, "database-schema", envOr("GATEHOUSE_DATABASE_SCHEMA", "gatehouse"), "PostgreSQL schema of the entities; the audit trail goes to SCHEMA_audit")
+	fs.StringVar(&cfg.masterKeyFile, "master-key-file", os.Getenv("GATEHOUSE_MASTER_KEY_FILE"), "file holding the at-rest master key (base64 of 32 bytes; default: $GATEHOUSE_MASTER_KEY, else the data directory's bootstrap.json)")
+	fs.DurationVar(&cfg.pollInterval, "poll-interval", 50*time.Millisecond, "with --database-url: how often to poll the change feed for other nodes' writes")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -86,9 +95,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	key, err := base64.StdEncoding.DecodeString(boot.MasterKey)
+	key, err := masterKey(cfg, boot)
 	if err != nil {
-		return fmt.Errorf("master key: %w", err)
+		return err
 	}
 	sealer, err := iam.NewSealer(key)
 	if err != nil {
@@ -98,9 +107,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		store.Store
 		Reset(context.Context) error
 	}
-	if cfg.ephemeral {
+	switch {
+	case cfg.databaseURL != "":
+		st, err = postgres.Open(ctx, cfg.databaseURL, postgres.Options{Schema: cfg.databaseSchema})
+	case cfg.ephemeral:
 		st, err = sqlite.OpenMemory()
-	} else {
+	default:
 		st, err = sqlite.Open(filepath.Join(cfg.dataDir, "gatehouse.db"))
 	}
 	if err != nil {
@@ -128,9 +140,12 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		store.Store
 		Reset(context.Context) error
 	}
-	if cfg.ephemeral {
+	switch {
+	case cfg.databaseURL != "":
+		auditStore, err = postgres.Open(ctx, cfg.databaseURL, postgres.Options{Schema: cfg.databaseSchema + "_audit"})
+	case cfg.ephemeral:
 		auditStore, err = sqlite.OpenMemory()
-	} else {
+	default:
 		auditStore, err = sqlite.Open(filepath.Join(cfg.dataDir, "audit.db"))
 	}
 	if err != nil {
@@ -164,6 +179,17 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 			return svc.Bootstrap(ctx, boot.AccountID, boot.AccessKeyID, boot.SecretAccessKey)
 		}
 	}
+	if cfg.databaseURL != "" {
+		// Other nodes write too: follow the change feed.
+		svc.Snapshot().SetOnChange(func(kind string) {
+			if kind == "*" || strings.HasPrefix(kind, "orgs.") {
+				if err := orgSvc.Reload(ctx); err != nil && ctx.Err() == nil {
+					logger.Error("organizations reload failed", "error", err)
+				}
+			}
+		})
+		go follow(ctx, st, svc.Snapshot(), cfg.pollInterval, logger)
+	}
 	srv, err := server.New(scfg)
 	if err != nil {
 		return err
@@ -190,6 +216,27 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		}
 		return err
 	}
+}
+
+// masterKey returns the key that encrypts secrets at rest: from
+// --master-key-file or $GATEHOUSE_MASTER_KEY when given (every node of a
+// shared database needs the same key), else the bootstrap file's.
+func masterKey(cfg serveConfig, boot *bootstrapFile) ([]byte, error) {
+	encoded, from := boot.MasterKey, "bootstrap.json"
+	if cfg.masterKeyFile != "" {
+		data, err := os.ReadFile(cfg.masterKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("master key: %w", err)
+		}
+		encoded, from = strings.TrimSpace(string(data)), cfg.masterKeyFile
+	} else if env := os.Getenv("GATEHOUSE_MASTER_KEY"); env != "" {
+		encoded, from = env, "GATEHOUSE_MASTER_KEY"
+	}
+	key, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("master key from %s: want base64 of 32 bytes", from)
+	}
+	return key, nil
 }
 
 // loadBootstrap reads the data directory's bootstrap file, creating it on
@@ -272,6 +319,55 @@ func pruneAudit(ctx context.Context, auditStore, entities store.Store, retention
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// follow keeps a node's authorization snapshot fresh with other nodes'
+// writes until ctx ends: it polls the store's last sequence number every
+// interval, and also whenever the store announces a commit (PostgreSQL
+// LISTEN/NOTIFY, where the database has it), and syncs the snapshot when the
+// feed has moved. Syncing applies only the new changes.
+func follow(ctx context.Context, st store.Store, snap *iam.Snapshot, interval time.Duration, logger *slog.Logger) {
+	wake := make(chan struct{}, 1)
+	if l, ok := st.(interface {
+		Listen(context.Context, chan<- struct{}) error
+	}); ok {
+		go func() {
+			for ctx.Err() == nil {
+				err := l.Listen(ctx, wake)
+				if errors.Is(err, postgres.ErrNoNotify) || ctx.Err() != nil {
+					return
+				}
+				logger.Warn("change notifications interrupted; polling meanwhile", "error", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}()
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-wake:
+		}
+		seq, err := st.LastSeq(ctx)
+		if err == nil && seq > snap.Seq() {
+			err = snap.Sync(ctx)
+		}
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			logger.Error("following the change feed failed; retrying", "error", err)
+			failing = true
+		case err == nil && failing:
+			logger.Info("following the change feed again", "seq", snap.Seq())
+			failing = false
 		}
 	}
 }

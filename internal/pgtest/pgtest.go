@@ -7,9 +7,9 @@
 // PostgreSQL refuses to run as root, so when the tests run as root the server
 // runs as the "postgres" user, which then owns the temporary directory.
 //
-// A test package calls Main from its TestMain; the first call to Start or
-// NewSchema in the process starts the server and Main stops it after the
-// tests. The tests never skip: a machine without the binaries fails them with
+// A test package calls Main from its TestMain; the first call to Shared or
+// NewSchema in the process starts the shared server and Main stops it after
+// the tests. New gives one test a server of its own. The tests never skip: a machine without the binaries fails them with
 // a message saying what to install.
 package pgtest
 
@@ -79,6 +79,22 @@ func NewSchema(t testing.TB) (url, schema string) {
 	t.Helper()
 	s := Shared(t)
 	return s.URL(), fmt.Sprintf("t%d_%d", os.Getpid(), schemas.Add(1))
+}
+
+// New starts a private server for one test, destroyed when the test ends:
+// for tests that stop and restart it, and for packages without Main.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s, err := Start()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Destroy(); err != nil {
+			t.Errorf("pgtest: %v", err)
+		}
+	})
+	return s
 }
 
 // Start creates a new cluster in a temporary directory and starts it.

@@ -49,6 +49,10 @@ const (
 // notifyChannel is the LISTEN/NOTIFY channel commits announce new changes on.
 const notifyChannel = "gatehouse_changes"
 
+// ErrNoNotify is Listen's answer on a database without LISTEN/NOTIFY
+// (CockroachDB, YugabyteDB): followers only poll there.
+var ErrNoNotify = errors.New("postgres store: the database has no LISTEN/NOTIFY")
+
 // Options tune Open.
 type Options struct {
 	// Schema holds the store's tables; created if missing. "" uses the
@@ -310,11 +314,11 @@ func (s *Store) Reset(ctx context.Context) error {
 // change channel and, for every notification, sends on wake without blocking
 // (a full channel already has a wake-up pending). It returns when ctx ends or
 // the connection fails; the caller keeps polling LastSeq either way, and may
-// call Listen again. On a database without LISTEN/NOTIFY it returns an error
-// at once.
+// call Listen again. On a database without LISTEN/NOTIFY it returns
+// ErrNoNotify at once.
 func (s *Store) Listen(ctx context.Context, wake chan<- struct{}) error {
 	if !s.notify {
-		return errors.New("postgres store: the database has no LISTEN/NOTIFY")
+		return ErrNoNotify
 	}
 	conn, err := pgx.ConnectConfig(ctx, s.cfg.ConnConfig)
 	if err != nil {
