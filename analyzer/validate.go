@@ -4,6 +4,27 @@
 // the ValidatePolicy API returns for it (ERROR, SECURITY_WARNING, WARNING,
 // SUGGESTION), each with AWS's issue code, a link to AWS's policy check
 // reference and locations that point into the document.
+//
+// The checks are those of AWS's policy check reference
+// (access-analyzer-reference-policy-checks.html): JSON and grammar errors;
+// actions, services and condition keys looked up in the catalogue package;
+// resource ARNs checked against each service's resource types (partition,
+// service, Region, account, resource part); condition operators against
+// key types, set qualifiers against multivalued keys, and condition values
+// against their operator (numbers, dates, Booleans, IP ranges, base64,
+// variables, VPC and Region names); redundant actions, resources,
+// statements and condition values; iam:PassRole and
+// iam:CreateServiceLinkedRole on every resource; tag keys on services that
+// do not support them; the rules of SCPs, RCPs, role trust policies
+// (federation, GitHub and OIDC conditions, IAM Roles Anywhere) and resource
+// policies (NotPrincipal, unrestricted service principals); size quotas.
+// Not run: the checks that need data Gatehouse does not have or AWS does
+// not document precisely (UNSUPPORTED_CONDITION_KEY_FOR_SERVICE_PRINCIPAL,
+// RECOMMENDED_CONDITION_KEY_FOR_SERVICE_PRINCIPAL,
+// IRRELEVANT_CONDITION_KEY_IN_POLICY, CONFIRM_AUDIENCE_CLAIM_TYPE,
+// INVALID_KMS_KEY_VALUE, VARIABLE_USAGE_TOO_PERMISSIVE,
+// WILDCARD_USAGE_TOO_PERMISSIVE). testdata/golden holds documents with the
+// findings AWS's reference describes for them, each citing its section.
 package analyzer
 
 import (
