@@ -18,13 +18,18 @@ const apiVersion = "2010-05-08"
 // maxErrorBody bounds how much of an error response is kept for diagnostics.
 const maxErrorBody = 512
 
-// client sends SigV4-signed IAM query-protocol requests over one keep-alive
-// connection pool.
+// client sends SigV4-signed requests (IAM query protocol, or JSON to the
+// decision API) over one keep-alive connection pool.
 type client struct {
 	http   *http.Client
-	url    string
+	iam    target // the IAM query API, for setup and the IAM operations
 	cred   sigv4.Credential
 	region string
+}
+
+// target is where and how requests are sent.
+type target struct {
+	url, service, contentType string
 }
 
 // newClient returns a client for endpoint whose pool keeps up to conns idle
@@ -48,7 +53,7 @@ func newClient(endpoint, accessKey, secretKey, region string, conns int) (*clien
 	}
 	return &client{
 		http:   &http.Client{Transport: tr},
-		url:    u.String(),
+		iam:    target{url: u.String(), service: "iam", contentType: "application/x-www-form-urlencoded; charset=utf-8"},
 		cred:   sigv4.Credential{AccessKeyID: accessKey, SecretAccessKey: secretKey},
 		region: region,
 	}, nil
@@ -64,17 +69,36 @@ func form(action string, params ...string) []byte {
 	return []byte(v.Encode())
 }
 
-// send signs body with the current time and posts it. It returns the HTTP
-// status and, for a status outside 2xx, the start of the response body; a
-// successful response body is read to the end and dropped so that the
-// connection goes back to the pool.
+// decisionAPI is the target of the Authorize operations: Gatehouse's
+// decision API on the same listener as IAM.
+func (c *client) decisionAPI() target {
+	u, _ := url.Parse(c.iam.url)
+	u.Path = "/_gatehouse/v1/authorize"
+	return target{url: u.String(), service: "gatehouse", contentType: "application/json"}
+}
+
+// send posts an IAM query-protocol body; see post.
 func (c *client) send(ctx context.Context, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	return c.post(ctx, c.iam, body)
+}
+
+// post signs body with the current time and posts it to t. It returns the
+// HTTP status and, for a status outside 2xx, the start of the response
+// body; a successful response body is read to the end and dropped so that
+// the connection goes back to the pool.
+func (c *client) post(ctx context.Context, t target, body []byte) (int, []byte, error) {
+	return c.exchange(ctx, t, body, false)
+}
+
+// exchange is post; with keep, it returns a successful response's whole
+// body too.
+func (c *client) exchange(ctx context.Context, t target, body []byte, keep bool) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	if err := sigv4.Sign(req, body, c.cred, c.region, "iam", time.Now()); err != nil {
+	req.Header.Set("Content-Type", t.contentType)
+	if err := sigv4.Sign(req, body, c.cred, c.region, t.service, time.Now()); err != nil {
 		return 0, nil, err
 	}
 	resp, err := c.http.Do(req)
@@ -83,6 +107,10 @@ func (c *client) send(ctx context.Context, body []byte) (int, []byte, error) {
 	}
 	defer resp.Body.Close()
 	var errBody []byte
+	if keep && resp.StatusCode/100 == 2 {
+		b, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, err
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		errBody, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 		if err != nil {

@@ -1,6 +1,9 @@
 // Command gatehouse-load measures the throughput and latency of signed IAM
 // query-protocol calls (GetUser, ListUsers) against Gatehouse or any other
-// IAM-compatible endpoint, such as moto_server.
+// IAM-compatible endpoint, such as moto_server, and of Gatehouse's decision
+// API (Authorize: one question per request; AuthorizeBatch: --batch
+// questions per request, about the --setup users, who get the seed
+// documents' own-prefix policy, or about the caller).
 //
 // It runs as its own process: closed-loop workers share a keep-alive
 // connection pool, and each request is signed with SigV4 when it is sent
@@ -35,7 +38,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 type options struct {
 	endpoint, accessKey, secretKey, region, op string
 	duration, warmup                           time.Duration
-	concurrency, setup                         int
+	concurrency, setup, batch                  int
 	json                                       bool
 }
 
@@ -48,11 +51,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.accessKey, "access-key", "test", "access key id to sign with (--setup needs one allowed to create users)")
 	fs.StringVar(&o.secretKey, "secret-key", "test", "secret access key")
 	fs.StringVar(&o.region, "region", "us-east-1", "signing region")
-	fs.StringVar(&o.op, "op", opGetUser, "operation: GetUser or ListUsers")
+	fs.StringVar(&o.op, "op", opGetUser, "operation: GetUser, ListUsers, or Authorize and AuthorizeBatch (the decision API)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured duration")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured warm-up before the measured duration")
 	fs.IntVar(&o.concurrency, "concurrency", 32, "requests in flight (one worker and one connection each)")
 	fs.IntVar(&o.setup, "setup", 0, "create this many users (gatehouse-load-0000, ...) first; GetUser then cycles through them")
+	fs.IntVar(&o.batch, "batch", 100, "questions per AuthorizeBatch request (1 to 1,000)")
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -60,8 +64,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case o.op != opGetUser && o.op != opListUsers:
-		return o, fmt.Errorf("--op %q: want %s or %s", o.op, opGetUser, opListUsers)
+	case o.op != opGetUser && o.op != opListUsers && o.op != opAuthorize && o.op != opAuthorizeBatch:
+		return o, fmt.Errorf("--op %q: want %s, %s, %s or %s", o.op, opGetUser, opListUsers, opAuthorize, opAuthorizeBatch)
+	case o.batch < 1 || o.batch > 1000:
+		return o, errors.New("--batch must be between 1 and 1000")
 	case o.concurrency < 1:
 		return o, errors.New("--concurrency must be at least 1")
 	case o.duration <= 0:
@@ -114,31 +120,51 @@ func load(ctx context.Context, o options) (*report, error) {
 	if err := setupUsers(ctx, c, o.setup); err != nil {
 		return nil, err
 	}
-	bodies, err := requestBodies(o.op, o.setup)
-	if err != nil {
-		return nil, err
+	p := plan{target: c.iam, concurrency: o.concurrency, warmup: o.warmup, duration: o.duration}
+	switch o.op {
+	case opAuthorize, opAuthorizeBatch:
+		if err := setupPolicies(ctx, c, o.setup); err != nil {
+			return nil, err
+		}
+		caller, err := callerARN(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		batch := 0
+		if o.op == opAuthorizeBatch {
+			batch = o.batch
+		}
+		p.target, p.bodies = c.decisionAPI(), authorizeBodies(principalARNs(caller, o.setup), batch)
+	default:
+		if p.bodies, err = requestBodies(o.op, o.setup); err != nil {
+			return nil, err
+		}
 	}
 	before := loadAverage()
-	res := measure(ctx, c, plan{concurrency: o.concurrency, warmup: o.warmup, duration: o.duration, bodies: bodies})
+	res := measure(ctx, c, p)
 	return newReport(o, res, before, loadAverage()), nil
 }
 
 // report is what gatehouse-load prints. Latencies are in milliseconds.
 type report struct {
-	Endpoint      string            `json:"endpoint"`
-	Op            string            `json:"op"`
-	Concurrency   int               `json:"concurrency"`
-	Seconds       float64           `json:"seconds"`
-	Requests      uint64            `json:"requests"`
-	PerSecond     float64           `json:"requests_per_second"`
-	P50           float64           `json:"p50_ms"`
-	P90           float64           `json:"p90_ms"`
-	P99           float64           `json:"p99_ms"`
-	Max           float64           `json:"max_ms"`
-	Errors        map[string]uint64 `json:"errors"`
-	ErrorSample   string            `json:"error_sample,omitempty"`
-	LoadAvgBefore string            `json:"load_average_before,omitempty"`
-	LoadAvgAfter  string            `json:"load_average_after,omitempty"`
+	Endpoint    string  `json:"endpoint"`
+	Op          string  `json:"op"`
+	Concurrency int     `json:"concurrency"`
+	Seconds     float64 `json:"seconds"`
+	Requests    uint64  `json:"requests"`
+	PerSecond   float64 `json:"requests_per_second"`
+	// Decisions counts the decision API's answers (a batch request's
+	// questions each count) in successful responses.
+	Decisions          uint64            `json:"decisions,omitempty"`
+	DecisionsPerSecond float64           `json:"decisions_per_second,omitempty"`
+	P50                float64           `json:"p50_ms"`
+	P90                float64           `json:"p90_ms"`
+	P99                float64           `json:"p99_ms"`
+	Max                float64           `json:"max_ms"`
+	Errors             map[string]uint64 `json:"errors"`
+	ErrorSample        string            `json:"error_sample,omitempty"`
+	LoadAvgBefore      string            `json:"load_average_before,omitempty"`
+	LoadAvgAfter       string            `json:"load_average_after,omitempty"`
 }
 
 // newReport summarizes res. Requests counts every HTTP response in the
@@ -165,6 +191,15 @@ func newReport(o options, res *result, before, after string) *report {
 			rep.Errors[strconv.Itoa(s)] = n
 		}
 	}
+	switch o.op {
+	case opAuthorize:
+		rep.Decisions = res.statuses[200]
+	case opAuthorizeBatch:
+		rep.Decisions = res.statuses[200] * uint64(o.batch)
+	}
+	if rep.Seconds > 0 {
+		rep.DecisionsPerSecond = float64(rep.Decisions) / rep.Seconds
+	}
 	if res.transport > 0 {
 		rep.Errors["transport"] = res.transport
 	}
@@ -175,6 +210,9 @@ func newReport(o options, res *result, before, after string) *report {
 func (rep *report) write(w io.Writer) {
 	fmt.Fprintf(w, "%s against %s, concurrency %d, %.1fs measured\n", rep.Op, rep.Endpoint, rep.Concurrency, rep.Seconds)
 	fmt.Fprintf(w, "requests  %d (%.0f/s)\n", rep.Requests, rep.PerSecond)
+	if rep.Decisions > 0 {
+		fmt.Fprintf(w, "decisions %d (%.0f/s)\n", rep.Decisions, rep.DecisionsPerSecond)
+	}
 	fmt.Fprintf(w, "latency   p50 %.3fms  p90 %.3fms  p99 %.3fms  max %.3fms\n", rep.P50, rep.P90, rep.P99, rep.Max)
 	if len(rep.Errors) == 0 {
 		fmt.Fprintln(w, "errors    none")

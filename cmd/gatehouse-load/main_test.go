@@ -87,6 +87,9 @@ func TestRunAgainstGatehouse(t *testing.T) {
 		{"setup again", []string{"--secret-key", testserver.RootSecret, "--op", "GetUser", "--setup", "3"}, ""},
 		{"ListUsers", []string{"--secret-key", testserver.RootSecret, "--op", "ListUsers"}, ""},
 		{"wrong secret", []string{"--secret-key", "wrong", "--op", "ListUsers"}, "403"},
+		{"Authorize", []string{"--secret-key", testserver.RootSecret, "--op", "Authorize", "--setup", "3"}, ""},
+		{"Authorize about the caller", []string{"--secret-key", testserver.RootSecret, "--op", "Authorize"}, ""},
+		{"AuthorizeBatch", []string{"--secret-key", testserver.RootSecret, "--op", "AuthorizeBatch", "--setup", "3", "--batch", "50"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +103,9 @@ func TestRunAgainstGatehouse(t *testing.T) {
 			}
 			if rep.Requests == 0 || rep.PerSecond <= 0 || rep.P50 <= 0 || rep.P99 < rep.P50 || rep.Max < rep.P99 {
 				t.Fatalf("implausible report %+v", rep)
+			}
+			if strings.HasPrefix(rep.Op, "Authorize") && (rep.Decisions == 0 || rep.DecisionsPerSecond < rep.PerSecond) {
+				t.Fatalf("decisions in %+v", rep)
 			}
 			if tt.wantErrors == "" && len(rep.Errors) > 0 {
 				t.Fatalf("errors %v: %s", rep.Errors, rep.ErrorSample)
@@ -115,6 +121,45 @@ func TestRunAgainstGatehouse(t *testing.T) {
 	}
 	if len(out.Users) != 3 {
 		t.Fatalf("%d users after setup, want 3", len(out.Users))
+	}
+}
+
+// TestAuthorizeBodies checks that the Authorize bodies ask what they mean
+// to: the setup users may read their own prefix and may not write.
+func TestAuthorizeBodies(t *testing.T) {
+	srv := testserver.Start(t)
+	ctx := context.Background()
+	c, err := newClient(srv.URL, testserver.RootKeyID, testserver.RootSecret, "us-east-1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := setupUsers(ctx, c, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := setupPolicies(ctx, c, 1); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := callerARN(ctx, c)
+	if err != nil || caller != "arn:aws:iam::"+testserver.Account+":root" {
+		t.Fatalf("caller %q, %v", caller, err)
+	}
+	principals := principalARNs(caller, 1)
+	for _, tt := range []struct {
+		batch int
+		want  string
+	}{
+		{0, `"decision":"allow"`},
+		{4, `"decision":"allow"`},
+		{4, `"decision":"implicit_deny"`},
+	} {
+		body := authorizeBodies(principals, tt.batch)[0]
+		status, out, err := c.exchange(ctx, c.decisionAPI(), body, true)
+		if err != nil || status != 200 || !strings.Contains(string(out), tt.want) {
+			t.Errorf("batch %d: %d %s %v; want %s", tt.batch, status, out, err, tt.want)
+		}
+		if tt.batch > 0 && strings.Count(string(out), `"decision"`) != tt.batch {
+			t.Errorf("batch %d: %s", tt.batch, out)
+		}
 	}
 }
 
