@@ -467,3 +467,17 @@ func (sn *Snapshot) userByARN(account, userARN string) (*authz.Principal, bool) 
 	}
 	return userPrincipal(account, u), true
 }
+
+// Users returns an account's users (shared: not to be modified).
+func (sn *Snapshot) Users(account string) []*User {
+	prefix := account + "/"
+	sn.mu.RLock()
+	defer sn.mu.RUnlock()
+	out := make([]*User, 0, 16)
+	for k, u := range sn.users {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, u)
+		}
+	}
+	return out
+}

@@ -153,27 +153,19 @@ func getUser(s *Service, c *Call) (any, error) {
 	return map[string]any{"User": u}, nil
 }
 
+// readUser returns a user from the snapshot, which holds every write this
+// node made (read-your-writes) and follows the store's change feed. The
+// user is shared: callers must not modify it.
 func (s *Service) readUser(c *Call, name string) (*User, error) {
-	var u *User
-	err := s.store.View(c.Ctx, func(tx store.Tx) error {
-		var err error
-		u, _, err = get[User](c.Ctx, tx, kindUser, c.Account, lower(name), "The user with name "+name+" cannot be found.")
-		return err
-	})
-	return u, err
+	u, ok := s.snap.User(c.Account, name)
+	if !ok {
+		return nil, noSuchUser(name)
+	}
+	return u, nil
 }
 
 func listUsers(s *Service, c *Call) (any, error) {
-	var users []*User
-	err := s.store.View(c.Ctx, func(tx store.Tx) error {
-		var err error
-		users, err = list[User](c.Ctx, tx, store.ListOptions{Kind: kindUser, Account: c.Account})
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	users = pathPrefixFilter(c.Params, users, func(u *User) string { return u.Path })
+	users := pathPrefixFilter(c.Params, s.snap.Users(c.Account), func(u *User) string { return u.Path })
 	pg, trunc, marker, err := page(c.Params, users, func(u *User) string { return lower(u.UserName) })
 	if err != nil {
 		return nil, err
