@@ -50,6 +50,9 @@ type Options struct {
 	// Now is the server's clock (time.Now when nil): tests move it forward
 	// to expire sessions. Requests must be signed within 15 minutes of it.
 	Now func() time.Time
+	// NoAudit leaves request recording out (benchmarks that measure the
+	// request path alone); LookupEvents then finds nothing.
+	NoAudit bool
 }
 
 // Start runs a server until the test ends.
@@ -92,8 +95,11 @@ func StartWith(t testing.TB, opts Options) *Server {
 	}
 	recorder := audit.NewRecorder(auditStore)
 	svc.SetActivity(audit.NewActivity(auditStore))
-	srv, err := server.New(server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now,
-		Audit: recorder, AuditStore: auditStore})
+	cfg := server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now, Audit: recorder, AuditStore: auditStore}
+	if opts.NoAudit {
+		cfg.Audit = nil
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
