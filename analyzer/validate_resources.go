@@ -96,6 +96,7 @@ func (v *validator) resourceARN(r item) {
 	// Find the resource types whose resource part fits, whatever the
 	// region and account, then check those against the types' formats.
 	var fits []arnFormat
+	prefix, wild := literalPrefix(resource)
 	var candidates [4]string // by whether the format has a region and an account
 	for _, f := range formatsOf(info) {
 		k := 0
@@ -105,8 +106,16 @@ func (v *validator) resourceARN(r item) {
 		if f.account {
 			k |= 2
 		}
+		if wild {
+			// The catalogue matches ARNs, not patterns: a pattern fits a
+			// format when its literal beginning can start the format.
+			if prefixCompatible(f.resourceGlob, prefix) {
+				fits = append(fits, f)
+			}
+			continue
+		}
 		if candidates[k] == "" {
-			candidates[k] = "arn:aws:" + svc + ":" + sample(f.region, "us-east-1") + ":" + sample(f.account, "123456789012") + ":" + resource
+			candidates[k] = "arn:aws:" + svc + ":" + field(f.region, region, "us-east-1") + ":" + field(f.account, account, "123456789012") + ":" + resource
 		}
 		if f.rt.Matches(candidates[k]) {
 			fits = append(fits, f)
@@ -125,25 +134,34 @@ func (v *validator) resourceARN(r item) {
 		accountAllowed = accountAllowed || f.account
 		accountRequired = accountRequired && f.account
 	}
+	// A wildcard can stand for an empty Region or account, and AWS-owned
+	// resources (public SSM documents, AMIs) omit the account, so only
+	// literal values and fully literal ARNs are reported.
+	literal := !dynamic(resource)
 	switch {
-	case region != "" && !regionAllowed:
+	case region != "" && !dynamic(region) && !regionAllowed:
 		v.at("ARN_REGION_NOT_ALLOWED", "The service "+svc+" does not support specifying a Region in the resource ARN.", r.loc(), r.node)
-	case region == "" && regionRequired:
+	case region == "" && regionRequired && literal:
 		v.at("MISSING_ARN_REGION", "Add a Region to the "+svc+" resource ARN.", r.loc(), r.node)
-	case account != "" && !accountAllowed:
+	case account != "" && !dynamic(account) && !accountAllowed:
 		v.at("ARN_ACCOUNT_NOT_ALLOWED", "The service "+svc+" does not support specifying an account ID in the resource ARN.", r.loc(), r.node)
-	case account == "" && accountRequired:
+	case account == "" && accountRequired && literal && region != "" && !dynamic(region):
 		v.at("MISSING_ARN_ACCOUNT", "Add an account ID to the "+svc+" resource ARN.", r.loc(), r.node)
 	}
 }
 
-// sample fills an ARN format field for matching: empty when the format has
-// no such field, a valid value otherwise.
-func sample(present bool, value string) string {
-	if !present {
+// field fills an ARN field for matching against a format: empty when the
+// format has no such field, the ARN's own value when it has one, a valid
+// sample otherwise (so that a missing value is reported as missing rather
+// than as a resource that matches no type).
+func field(present bool, value, sample string) string {
+	switch {
+	case !present:
 		return ""
+	case value != "":
+		return value
 	}
-	return value
+	return sample
 }
 
 // arnFormat is one ARN format of a resource type, with whether it has a
@@ -151,6 +169,9 @@ func sample(present bool, value string) string {
 type arnFormat struct {
 	rt              *catalog.ResourceType
 	region, account bool
+	// resourceGlob is the format's resource part with each placeholder
+	// turned into '*'.
+	resourceGlob string
 }
 
 // formats caches each service's ARN formats (*catalog.ServiceInfo →
@@ -166,12 +187,67 @@ func formatsOf(info *catalog.ServiceInfo) []arnFormat {
 	for _, rt := range info.ResourceTypes {
 		for _, f := range rt.ARNFormats {
 			if fp := strings.SplitN(f, ":", 6); len(fp) == 6 {
-				out = append(out, arnFormat{rt: rt, region: fp[3] != "", account: fp[4] != ""})
+				out = append(out, arnFormat{rt: rt, region: fp[3] != "", account: fp[4] != "", resourceGlob: placeholders.ReplaceAllString(fp[5], "*")})
 			}
 		}
 	}
 	formats.Store(info, out)
 	return out
+}
+
+// placeholders matches the ${Name} placeholders of ARN formats.
+var placeholders = regexp.MustCompile(`\$\{[^}]*\}`)
+
+// literalPrefix returns the text of a resource part before its first
+// wildcard or policy variable, and whether it has one.
+func literalPrefix(s string) (string, bool) {
+	i := strings.IndexAny(s, "*?")
+	if j := strings.Index(s, "${"); j >= 0 && (i < 0 || j < i) {
+		i = j
+	}
+	if i < 0 {
+		return s, false
+	}
+	return s[:i], true
+}
+
+// prefixCompatible reports whether some string that glob matches begins
+// with prefix; glob's '*' matches any run of characters.
+func prefixCompatible(glob, prefix string) bool {
+	// states[i] is set when prefix[:n] can be consumed up to glob[:i].
+	states := make([]bool, len(glob)+1)
+	states[0] = true
+	closeStars := func() {
+		for i := 0; i < len(glob); i++ {
+			if states[i] && glob[i] == '*' {
+				states[i+1] = true
+			}
+		}
+	}
+	closeStars()
+	for n := 0; n < len(prefix); n++ {
+		next := make([]bool, len(glob)+1)
+		alive := false
+		for i := 0; i < len(glob); i++ {
+			if !states[i] {
+				continue
+			}
+			switch glob[i] {
+			case '*':
+				next[i] = true
+				alive = true
+			case prefix[n]:
+				next[i+1] = true
+				alive = true
+			}
+		}
+		if !alive {
+			return false
+		}
+		states = next
+		closeStars()
+	}
+	return true
 }
 
 // dynamic reports whether an ARN field holds a wildcard or a policy

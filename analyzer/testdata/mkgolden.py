@@ -90,6 +90,8 @@ cases = [
  ("invalid_arn_account", I, None, "INVALID_ARN_ACCOUNT", pol(A(Action="sqs:SendMessage", Resource="arn:aws:sqs:us-east-1:12345:orders"))),
  ("invalid_arn_region", I, None, "INVALID_ARN_REGION", pol(A(Action="sqs:SendMessage", Resource="arn:aws:sqs:moon-1:123456789012:orders"))),
  ("invalid_arn_resource", I, None, "INVALID_ARN_RESOURCE", pol(A(Action="iam:GetUser", Resource="arn:aws:iam::123456789012:widget/alice"))),
+ ("arn_patterns_clean", I, None, "INVALID_ARN_RESOURCE", pol(A(Action=["cloudformation:DescribeStacks", "ec2:DescribeSnapshots", "ssm:SendCommand"], Resource=["arn:aws:cloudformation:*:*:stack/app-*", "arn:aws:ec2:*:*:snapshot/*", "arn:aws:ssm:*::document/AWS-RunShellScript", "arn:aws:organizations::*:account/*"]))),
+ ("invalid_arn_resource_pattern", I, None, "INVALID_ARN_RESOURCE", pol(A(Action="cloudformation:DescribeStacks", Resource="arn:aws:cloudformation:*:*:stackset-of/*"))),
  ("invalid_service_in_arn", I, None, "INVALID_SERVICE", pol(A(Action="s3:ListBucket", Resource="arn:aws:s4:::amzn-s3-demo-bucket"))),
  ("invalid_condition_operator", I, None, "INVALID_CONDITION_OPERATOR", pol(cond({"StringEqualz": {"aws:PrincipalTag/team": "dev"}}))),
  ("invalid_global_condition_key", I, None, "INVALID_GLOBAL_CONDITION_KEY", pol(cond({"IpAddress": {"aws:SourceIpp": "192.0.2.0/24"}}))),
