@@ -93,6 +93,19 @@ func (tf *terraform) mustRun(t *testing.T, args ...string) string {
 	return out
 }
 
+// accountOps are the operations the resources of account.tf call beyond
+// those of main.tf.
+var accountOps = []string{
+	"CreateLoginProfile", "GetLoginProfile", "DeleteLoginProfile",
+	"UpdateAccountPasswordPolicy", "GetAccountPasswordPolicy", "DeleteAccountPasswordPolicy",
+	"CreateAccountAlias", "ListAccountAliases", "DeleteAccountAlias",
+	"CreateVirtualMFADevice", "ListVirtualMFADevices", "DeleteVirtualMFADevice",
+	"CreateServiceLinkedRole", "DeleteServiceLinkedRole", "GetServiceLinkedRoleDeletionStatus",
+	"UploadSSHPublicKey", "GetSSHPublicKey", "DeleteSSHPublicKey",
+	"CreateSAMLProvider", "GetSAMLProvider", "DeleteSAMLProvider",
+	"ListEntitiesForPolicy", "PutGroupPolicy", "AttachUserPolicy", "AttachGroupPolicy",
+}
+
 // TestTerraform applies the seed documents' IAM resources with the
 // hashicorp/aws provider, checks that a second plan finds nothing to
 // change, that what was created is what the configuration says, and that
@@ -107,6 +120,12 @@ func TestTerraform(t *testing.T) {
 		files = append(files, "oidc.tf")
 	} else {
 		t.Log("OpenID Connect providers are not implemented: oidc.tf is left out")
+	}
+	extras := implemented(accountOps...)
+	if extras {
+		files = append(files, "account.tf")
+	} else {
+		t.Log("some operations account.tf needs are not implemented: it is left out")
 	}
 	tf := newTerraform(t, srv.URL, files...)
 	ctx := context.Background()
@@ -161,6 +180,18 @@ func TestTerraform(t *testing.T) {
 			}
 		}
 
+		if extras {
+			pp, err := root.GetAccountPasswordPolicy(ctx, &iamsdk.GetAccountPasswordPolicyInput{})
+			if err != nil || aws.ToInt32(pp.PasswordPolicy.MinimumPasswordLength) != 14 || aws.ToInt32(pp.PasswordPolicy.PasswordReusePrevention) != 24 {
+				t.Errorf("password policy: %+v, %v", pp, err)
+			}
+			entities, err := root.ListEntitiesForPolicy(ctx, &iamsdk.ListEntitiesForPolicyInput{
+				PolicyArn: aws.String("arn:aws:iam::" + account + ":policy/exclusive-policy")})
+			if err != nil || len(entities.PolicyRoles) != 1 || len(entities.PolicyGroups) != 1 || len(entities.PolicyUsers) != 0 {
+				t.Errorf("entities of exclusive-policy: %+v, %v", entities, err)
+			}
+		}
+
 		// The access key Terraform created signs requests that the user's
 		// inline policy allows, and only those.
 		var outputs map[string]struct{ Value string }
@@ -184,10 +215,7 @@ func TestTerraform(t *testing.T) {
 
 	t.Run("destroyed", func(t *testing.T) {
 		var left []string
-		counts := []struct {
-			kind  string
-			count func() (int, error)
-		}{
+		counts := []leftover{
 			{"users", func() (int, error) {
 				out, err := root.ListUsers(ctx, &iamsdk.ListUsersInput{})
 				return lenOf(out, func(o *iamsdk.ListUsersOutput) int { return len(o.Users) }), err
@@ -210,13 +238,34 @@ func TestTerraform(t *testing.T) {
 			}},
 		}
 		if oidc {
-			counts = append(counts, struct {
-				kind  string
-				count func() (int, error)
-			}{"OpenID Connect providers", func() (int, error) {
+			counts = append(counts, leftover{"OpenID Connect providers", func() (int, error) {
 				out, err := root.ListOpenIDConnectProviders(ctx, &iamsdk.ListOpenIDConnectProvidersInput{})
 				return lenOf(out, func(o *iamsdk.ListOpenIDConnectProvidersOutput) int { return len(o.OpenIDConnectProviderList) }), err
 			}})
+		}
+		if extras {
+			counts = append(counts, []leftover{
+				{"account aliases", func() (int, error) {
+					out, err := root.ListAccountAliases(ctx, &iamsdk.ListAccountAliasesInput{})
+					return lenOf(out, func(o *iamsdk.ListAccountAliasesOutput) int { return len(o.AccountAliases) }), err
+				}},
+				{"SAML providers", func() (int, error) {
+					out, err := root.ListSAMLProviders(ctx, &iamsdk.ListSAMLProvidersInput{})
+					return lenOf(out, func(o *iamsdk.ListSAMLProvidersOutput) int { return len(o.SAMLProviderList) }), err
+				}},
+				{"virtual MFA devices", func() (int, error) {
+					out, err := root.ListVirtualMFADevices(ctx, &iamsdk.ListVirtualMFADevicesInput{})
+					return lenOf(out, func(o *iamsdk.ListVirtualMFADevicesOutput) int { return len(o.VirtualMFADevices) }), err
+				}},
+				{"a password policy", func() (int, error) {
+					_, err := root.GetAccountPasswordPolicy(ctx, &iamsdk.GetAccountPasswordPolicyInput{})
+					var nse *types.NoSuchEntityException
+					if errors.As(err, &nse) {
+						return 0, nil
+					}
+					return 1, err
+				}},
+			}...)
 		}
 		for _, c := range counts {
 			n, err := c.count()
@@ -231,6 +280,12 @@ func TestTerraform(t *testing.T) {
 			t.Errorf("left after destroy: %s", strings.Join(left, ", "))
 		}
 	})
+}
+
+// leftover counts one kind of thing that destroy must have removed.
+type leftover struct {
+	kind  string
+	count func() (int, error)
 }
 
 // lenOf is n(out), or 0 when the call that returned out failed.
