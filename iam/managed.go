@@ -139,6 +139,17 @@ func (s *Service) readPolicy(c *Call, tx store.Tx, arn string) (*Policy, error) 
 	return p, nil
 }
 
+// viewPolicy reads a customer managed policy by ARN.
+func (s *Service) viewPolicy(c *Call, arn string) (*Policy, error) {
+	var p *Policy
+	err := s.store.View(c.Ctx, func(tx store.Tx) error {
+		var err error
+		p, err = s.readPolicy(c, tx, arn)
+		return err
+	})
+	return p, err
+}
+
 // modifyPolicy reads, changes and writes a customer managed policy.
 func (s *Service) modifyPolicy(c *Call, arn string, fn func(tx store.Tx, p *Policy) error) error {
 	return s.update(c.Ctx, func(tx store.Tx) error {
@@ -158,12 +169,7 @@ func getPolicy(s *Service, c *Call) (any, error) {
 	if ap, ok := awsManagedPolicy(arn); ok {
 		return map[string]any{"Policy": s.awsPolicyOutput(c, ap)}, nil
 	}
-	var p *Policy
-	err := s.store.View(c.Ctx, func(tx store.Tx) error {
-		var err error
-		p, err = s.readPolicy(c, tx, arn)
-		return err
-	})
+	p, err := s.viewPolicy(c, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -297,12 +303,7 @@ func getPolicyVersion(s *Service, c *Call) (any, error) {
 		return map[string]any{"PolicyVersion": versionOutput(PolicyVersion{VersionId: id, Document: ap.Document,
 			IsDefaultVersion: true, CreateDate: ap.Updated})}, nil
 	}
-	var p *Policy
-	err := s.store.View(c.Ctx, func(tx store.Tx) error {
-		var err error
-		p, err = s.readPolicy(c, tx, arn)
-		return err
-	})
+	p, err := s.viewPolicy(c, arn)
 	if err != nil {
 		return nil, err
 	}
@@ -337,12 +338,7 @@ func listPolicyVersions(s *Service, c *Call) (any, error) {
 	if ap, ok := awsManagedPolicy(arn); ok {
 		versions = append(versions, map[string]any{"VersionId": ap.DefaultVersion, "IsDefaultVersion": true, "CreateDate": ap.Updated})
 	} else {
-		var p *Policy
-		err := s.store.View(c.Ctx, func(tx store.Tx) error {
-			var err error
-			p, err = s.readPolicy(c, tx, arn)
-			return err
-		})
+		p, err := s.viewPolicy(c, arn)
 		if err != nil {
 			return nil, err
 		}
@@ -397,12 +393,7 @@ func untagPolicy(s *Service, c *Call) (any, error) {
 }
 
 func listPolicyTags(s *Service, c *Call) (any, error) {
-	var p *Policy
-	err := s.store.View(c.Ctx, func(tx store.Tx) error {
-		var err error
-		p, err = s.readPolicy(c, tx, c.Params.String("PolicyArn"))
-		return err
-	})
+	p, err := s.viewPolicy(c, c.Params.String("PolicyArn"))
 	if err != nil {
 		return nil, err
 	}
