@@ -17,6 +17,8 @@ import (
 var commands = map[string]func(args []string, stdin io.Reader, stdout, stderr io.Writer) int{
 	"audit":    runAudit,
 	"eval":     runEval,
+	"export":   runExport,
+	"import":   runImport,
 	"proxy":    runProxy,
 	"serve":    runServe,
 	"simulate": runSimulate,

@@ -125,12 +125,12 @@ func TestMultiNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and three servers")
 	}
-	pg := pgtest.New(t)
+	url, schema := pgtest.NewSchema(t)
 	bin := buildGatehouse(t)
 	masterKey := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	var nodes []string
 	for range 3 {
-		nodes = append(nodes, startNode(t, bin, pg.URL(), "multinode", masterKey))
+		nodes = append(nodes, startNode(t, bin, url, schema, masterKey))
 	}
 	ctx := t.Context()
 	admin := iamClient(nodes[0], mnRootKey, mnRootSec)

@@ -338,3 +338,28 @@ func (s *Store) Listen(ctx context.Context, wake chan<- struct{}) error {
 		}
 	}
 }
+
+// Scan calls fn with every record of the store, ordered by kind, account and
+// ID, from one snapshot: for exporting a deployment.
+func (s *Store) Scan(ctx context.Context, fn func(store.Record) error) error {
+	return s.View(ctx, func(st store.Tx) error {
+		rows, err := st.(*tx).pg.Query(ctx, `SELECT kind, account, id, parent, data, version, updated
+			FROM records ORDER BY kind, account, id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r store.Record
+			var updated int64
+			if err := rows.Scan(&r.Kind, &r.Account, &r.ID, &r.Parent, &r.Data, &r.Version, &updated); err != nil {
+				return err
+			}
+			r.Updated = time.Unix(0, updated).UTC()
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
