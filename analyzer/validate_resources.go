@@ -212,40 +212,51 @@ func literalPrefix(s string) (string, bool) {
 }
 
 // prefixCompatible reports whether some string that glob matches begins
-// with prefix; glob's '*' matches any run of characters.
+// with prefix; glob's '*' matches any run of characters. It simulates the
+// glob as a set of positions, which a bit set holds for globs shorter than
+// 64 bytes (every ARN format's resource part); longer globs are only
+// compared up to their 63rd byte, which can only make them more lenient.
 func prefixCompatible(glob, prefix string) bool {
-	// states[i] is set when prefix[:n] can be consumed up to glob[:i].
-	states := make([]bool, len(glob)+1)
-	states[0] = true
-	closeStars := func() {
-		for i := 0; i < len(glob); i++ {
-			if states[i] && glob[i] == '*' {
-				states[i+1] = true
-			}
+	if len(glob) > 63 {
+		glob = glob[:63]
+		if glob[len(glob)-1] != '*' {
+			glob += "*"
 		}
 	}
-	closeStars()
+	var stars uint64
+	for i := 0; i < len(glob); i++ {
+		if glob[i] == '*' {
+			stars |= 1 << i
+		}
+	}
+	// closure adds, for each live position on a '*', the position after it.
+	closure := func(s uint64) uint64 {
+		for {
+			next := s | (s&stars)<<1
+			if next == s {
+				return s
+			}
+			s = next
+		}
+	}
+	states := closure(1)
 	for n := 0; n < len(prefix); n++ {
-		next := make([]bool, len(glob)+1)
-		alive := false
+		var next uint64
 		for i := 0; i < len(glob); i++ {
-			if !states[i] {
+			if states&(1<<i) == 0 {
 				continue
 			}
 			switch glob[i] {
 			case '*':
-				next[i] = true
-				alive = true
+				next |= 1 << i
 			case prefix[n]:
-				next[i+1] = true
-				alive = true
+				next |= 1 << (i + 1)
 			}
 		}
-		if !alive {
+		if next == 0 {
 			return false
 		}
-		states = next
-		closeStars()
+		states = closure(next)
 	}
 	return true
 }
