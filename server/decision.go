@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -25,10 +27,71 @@ import (
 
 // decisionRequest is one question of POST /_gatehouse/v1/authorize.
 type decisionRequest struct {
-	Action          string                     `json:"action"`
-	Resource        string                     `json:"resource"`
-	ResourceAccount string                     `json:"resource_account"`
-	Context         map[string]json.RawMessage `json:"context"`
+	Action          string                   `json:"action"`
+	Resource        string                   `json:"resource"`
+	ResourceAccount string                   `json:"resource_account"`
+	Context         map[string]contextValues `json:"context"`
+}
+
+// contextValues is one context key's value: a string, number or boolean,
+// or a list of them, as text.
+type contextValues []string
+
+// UnmarshalJSON reads scalars directly and lists element by element, so
+// that a question's context is decoded once.
+func (c *contextValues) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(b, &list); err != nil {
+			return err
+		}
+		vals := make([]string, len(list))
+		for i, e := range list {
+			v, err := scalarJSON(e)
+			if err != nil {
+				return err
+			}
+			vals[i] = v
+		}
+		*c = vals
+		return nil
+	}
+	v, err := scalarJSON(b)
+	if err != nil {
+		return err
+	}
+	*c = contextValues{v}
+	return nil
+}
+
+// scalarJSON is the text of a JSON string, number or boolean; other values
+// (objects, null) keep their JSON text.
+func scalarJSON(b []byte) (string, error) {
+	if len(b) == 0 {
+		return "", errors.New("empty context value")
+	}
+	switch b[0] {
+	case '"':
+		var s string
+		err := json.Unmarshal(b, &s)
+		return s, err
+	case 't', 'f':
+		var v bool
+		err := json.Unmarshal(b, &v)
+		return strconv.FormatBool(v), err
+	case '{', '[', 'n':
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			return "", err
+		}
+		out, _ := json.Marshal(v)
+		return string(out), nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return "", fmt.Errorf("context value %s is not valid JSON", b)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64), nil
 }
 
 // authorizeBody is the body of POST /_gatehouse/v1/authorize: the principal
@@ -151,14 +214,14 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	}
 	base := s.policiesOf(subject)
 	results := make([]evaldoc.Result, 0, len(in.Requests))
-	decisions := make([]any, 0, len(in.Requests))
+	decisions := make([]auditDecision, 0, len(in.Requests))
 	for i, q := range in.Requests {
 		if q.Action == "" || !strings.Contains(q.Action, ":") {
 			return nil, awserr.New("ValidationException", "requests["+itoa(i)+"]: action must be \"service:Name\".")
 		}
-		ctx, err := decisionContext(q.Context)
-		if err != nil {
-			return nil, awserr.New("ValidationException", "requests["+itoa(i)+"]: "+err.Error())
+		ctx := make(authz.Context, len(q.Context)+8)
+		for k, v := range q.Context {
+			ctx.Set(k, v...)
 		}
 		if subject.session != nil {
 			subject.session.Context(ctx, s.now())
@@ -182,18 +245,41 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		var ex authz.Explanation
 		d := authz.Evaluate(s.iam.Guard(&pol, subject.principal, owner), areq, &ex)
 		results = append(results, evaldoc.ResultOf(d, &ex, areq))
-		decisions = append(decisions, map[string]any{"action": q.Action, "resource": resource, "decision": d.String()})
+		decisions = append(decisions, auditDecision{Action: q.Action, Resource: resource, Decision: d.String()})
 	}
 	rec.Parameters = map[string]any{"principalArn": subject.principal.ARN, "requests": len(in.Requests)}
 	rec.Response = map[string]any{"decisions": decisions}
-	principal := map[string]any{"arn": subject.principal.ARN, "account": subject.principal.Account, "type": string(subject.principal.Type)}
+	principal := answerPrincipal{ARN: subject.principal.ARN, Account: subject.principal.Account, Type: string(subject.principal.Type)}
 	if batch {
-		return map[string]any{"principal": principal, "results": results}, nil
+		return batchAnswer{Principal: principal, Results: results}, nil
 	}
-	out := map[string]any{"principal": principal}
-	raw, _ := json.Marshal(results[0])
-	json.Unmarshal(raw, &out)
-	return out, nil
+	return singleAnswer{Principal: principal, Result: results[0]}, nil
+}
+
+// auditDecision is one question's decision in the audit record.
+type auditDecision struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	Decision string `json:"decision"`
+}
+
+// answerPrincipal names whom a decision is about.
+type answerPrincipal struct {
+	ARN     string `json:"arn"`
+	Account string `json:"account"`
+	Type    string `json:"type"`
+}
+
+// singleAnswer answers one question: the principal and the result's fields.
+type singleAnswer struct {
+	Principal answerPrincipal `json:"principal"`
+	evaldoc.Result
+}
+
+// batchAnswer answers a batch, results in the order of the questions.
+type batchAnswer struct {
+	Principal answerPrincipal  `json:"principal"`
+	Results   []evaldoc.Result `json:"results"`
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
@@ -243,41 +329,6 @@ func (s *Server) policiesOf(id *identity) *authz.Policies {
 		return s.sts.Policies(id.session)
 	}
 	return s.iam.Snapshot().Policies(id.principal)
-}
-
-// decisionContext reads context keys: strings, numbers, booleans or lists.
-func decisionContext(raw map[string]json.RawMessage) (authz.Context, error) {
-	ctx := authz.Context{}
-	for k, v := range raw {
-		var one any
-		if err := json.Unmarshal(v, &one); err != nil {
-			return nil, err
-		}
-		var vals []string
-		switch x := one.(type) {
-		case []any:
-			for _, e := range x {
-				vals = append(vals, scalarText(e))
-			}
-		default:
-			vals = []string{scalarText(x)}
-		}
-		ctx.Set(k, vals...)
-	}
-	return ctx, nil
-}
-
-func scalarText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // resourcePoliciesAPI manages resource policies:
