@@ -27,8 +27,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -130,7 +132,7 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(store.Tx) error)
 	defer pgTx.Rollback(context.Background()) // no-op after Commit
 	t := &tx{pg: pgTx, readOnly: readOnly}
 	if err := fn(t); err != nil {
-		return err
+		return beforeCommit(err)
 	}
 	if readOnly {
 		return nil
@@ -139,9 +141,23 @@ func (s *Store) run(ctx context.Context, readOnly bool, fn func(store.Tx) error)
 		return err
 	}
 	if err := t.flush(ctx, s.notify); err != nil {
-		return err
+		return beforeCommit(err)
 	}
 	return pgTx.Commit(ctx)
+}
+
+// lostBeforeCommit marks a connection failure that happened before COMMIT
+// was sent: the transaction cannot have committed, so running it again is
+// safe. A failure during COMMIT is left unmarked: it may have committed.
+type lostBeforeCommit struct{ error }
+
+func (e lostBeforeCommit) Unwrap() error { return e.error }
+
+func beforeCommit(err error) error {
+	if unavailable(err) {
+		return lostBeforeCommit{err}
+	}
+	return err
 }
 
 // retry runs attempt until it succeeds, fails with an error that is not
@@ -202,7 +218,8 @@ func retryable(err error) bool {
 	case "57P01", "57P02", "57P03": // admin shutdown, crash shutdown, cannot connect now
 		return true
 	}
-	return unavailable(err) && pgconn.SafeToRetry(err)
+	var lost lostBeforeCommit
+	return unavailable(err) && (pgconn.SafeToRetry(err) || errors.As(err, &lost))
 }
 
 // unavailable reports whether err means the database could not be reached or
@@ -214,7 +231,9 @@ func unavailable(err error) bool {
 	var ce *pgconn.ConnectError
 	var ne net.Error
 	switch {
-	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err), pgconn.SafeToRetry(err):
+	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err), pgconn.SafeToRetry(err),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EPIPE):
 		return true
 	}
 	st := sqlState(err)
