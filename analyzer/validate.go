@@ -28,6 +28,7 @@
 package analyzer
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,9 +172,9 @@ func IssueType(issueCode string) (FindingType, bool) {
 	return c.typ, ok
 }
 
-// Validate checks doc as a policy of type typ and returns its findings, in
-// document order within each kind of check; an empty result means the
-// policy passed every check. It never fails: a document that is not JSON
+// Validate checks doc as a policy of type typ and returns its findings in
+// document order (by where each begins); an empty result means the policy
+// passed every check. It never fails: a document that is not JSON
 // yields a JSON_SYNTAX_ERROR finding.
 func Validate(doc string, typ PolicyType, opts Options) []Finding {
 	v := &validator{doc: doc, typ: typ, opts: opts}
@@ -185,6 +186,10 @@ func Validate(doc string, typ PolicyType, opts Options) []Finding {
 		return v.findings
 	}
 	v.document(root)
+	// Report in document order, as a reader goes through the policy.
+	slices.SortStableFunc(v.findings, func(a, b Finding) int {
+		return a.Locations[0].Span.Start.Offset - b.Locations[0].Span.Start.Offset
+	})
 	return v.findings
 }
 

@@ -15,6 +15,8 @@ var update = flag.Bool("update", false, "rewrite the expected findings of the go
 // golden is one file of testdata/golden: a policy document, how it is
 // validated, the AWS reference section that documents the findings, and
 // the findings AWS reports (issue code, finding type and location path).
+// testdata/mkgolden.py writes the documents; -update fills in the findings,
+// which are then reviewed against the cited section before committing.
 type golden struct {
 	Reference    string          `json:"reference"`
 	PolicyType   PolicyType      `json:"policyType"`
