@@ -25,7 +25,7 @@ const proxyRoutes = `{"routes": [
 
 // user creates an IAM user with an inline policy (when given) and returns
 // its access key.
-func user(t *testing.T, c *iamsdk.Client, name, doc string) sigv4.Credential {
+func user(t testing.TB, c *iamsdk.Client, name, doc string) sigv4.Credential {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := c.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(name)}); err != nil {
