@@ -83,8 +83,15 @@ func (a *Activity) syncLocked(ctx context.Context) error {
 		}
 		for _, c := range changes {
 			a.seq = c.Seq
-			if c.Op == store.OpCreate && c.Key.Kind == kindEvent {
-				a.index(c.Record.Data)
+			if c.Op != store.OpCreate || c.Key.Kind != kindBatch {
+				continue
+			}
+			var batch []json.RawMessage
+			if json.Unmarshal(c.Record.Data, &batch) != nil {
+				continue
+			}
+			for _, ev := range batch {
+				a.index(ev)
 			}
 		}
 	}

@@ -51,11 +51,11 @@ type exportState map[string]*cursor
 
 // cursor is where the export of one account into one directory stopped.
 type cursor struct {
-	LastEventID string // store ID of the last event exported
-	Digest      string // object path of the last digest
-	DigestHash  string
-	Signature   string
-	DigestEnd   string
+	LastBatch  string // store ID of the last batch of events exported
+	Digest     string // object path of the last digest
+	DigestHash string
+	Signature  string
+	DigestEnd  string
 }
 
 // Export writes the events of each account recorded since the previous
@@ -108,15 +108,17 @@ func Export(ctx context.Context, st store.Store, o ExportOptions) (ExportReport,
 // exportAccount writes one account's new log files and its digest, and
 // advances c.
 func exportAccount(ctx context.Context, st store.Store, o ExportOptions, dir, account string, c *cursor, rep *ExportReport) error {
-	after := c.LastEventID
-	if after == "" && !o.Since.IsZero() {
+	after := c.LastBatch
+	first := after == "" && !o.Since.IsZero()
+	if first {
+		// A batch committed before Since holds only older events.
 		after = o.Since.UTC().Add(-time.Nanosecond).Format(idLayout)
 	}
 	until := o.Until.UTC().Format(idLayout)
 	var recs []store.Record
 	err := st.View(ctx, func(tx store.Tx) error {
 		var err error
-		recs, err = tx.List(ctx, store.ListOptions{Kind: kindEvent, Account: account, After: after})
+		recs, err = tx.List(ctx, store.ListOptions{Kind: kindBatch, Account: account, After: after})
 		return err
 	})
 	if err != nil {
@@ -125,21 +127,31 @@ func exportAccount(ctx context.Context, st store.Store, o ExportOptions, dir, ac
 	for len(recs) > 0 && recs[len(recs)-1].ID >= until {
 		recs = recs[:len(recs)-1]
 	}
-	// Group by Region, keeping time order, as CloudTrail writes one file
+	// Group by Region, keeping commit order, as CloudTrail writes one file
 	// per Region.
-	byRegion := map[string][]store.Record{}
+	byRegion := map[string][]exportedEvent{}
 	var regions []string
 	for _, r := range recs {
-		var ev struct {
-			AWSRegion string `json:"awsRegion"`
+		var batch []json.RawMessage
+		if err := json.Unmarshal(r.Data, &batch); err != nil {
+			return fmt.Errorf("batch %s: %w", r.ID, err)
 		}
-		if err := json.Unmarshal(r.Data, &ev); err != nil {
-			return fmt.Errorf("event %s: %w", r.ID, err)
+		for _, raw := range batch {
+			var ev struct {
+				AWSRegion string `json:"awsRegion"`
+				EventTime string `json:"eventTime"`
+			}
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return fmt.Errorf("batch %s: %w", r.ID, err)
+			}
+			if first && ev.EventTime < o.Since.UTC().Truncate(time.Second).Format(time.RFC3339) {
+				continue
+			}
+			if _, ok := byRegion[ev.AWSRegion]; !ok {
+				regions = append(regions, ev.AWSRegion)
+			}
+			byRegion[ev.AWSRegion] = append(byRegion[ev.AWSRegion], exportedEvent{raw, ev.EventTime})
 		}
-		if _, ok := byRegion[ev.AWSRegion]; !ok {
-			regions = append(regions, ev.AWSRegion)
-		}
-		byRegion[ev.AWSRegion] = append(byRegion[ev.AWSRegion], r)
 	}
 	var files []DigestLogFile
 	oldest, newest := "", ""
@@ -201,30 +213,41 @@ func exportAccount(ctx context.Context, st store.Store, o ExportOptions, dir, ac
 	}
 	rep.Digests++
 	if len(recs) > 0 {
-		c.LastEventID = recs[len(recs)-1].ID
-	} else if c.LastEventID == "" {
-		c.LastEventID = after
+		c.LastBatch = recs[len(recs)-1].ID
+	} else if c.LastBatch == "" {
+		c.LastBatch = after
 	}
 	c.Digest, c.DigestHash, c.Signature, c.DigestEnd = d.DigestObject, h, sig, d.DigestEndTime
 	return nil
 }
 
+// exportedEvent is one event on its way to a log file.
+type exportedEvent struct {
+	data json.RawMessage
+	time string // eventTime
+}
+
 // writeLogFile writes one CloudTrail log file and describes it for the
 // digest.
-func writeLogFile(dir, account, region string, recs []store.Record) (DigestLogFile, error) {
-	raw := make([]json.RawMessage, len(recs))
-	for i, r := range recs {
-		raw[i] = r.Data
+func writeLogFile(dir, account, region string, events []exportedEvent) (DigestLogFile, error) {
+	raw := make([]json.RawMessage, len(events))
+	oldest, newest := events[0].time, events[0].time
+	for i, e := range events {
+		raw[i] = e.data
+		oldest, newest = min(oldest, e.time), max(newest, e.time)
 	}
 	content, err := json.Marshal(map[string]any{"Records": raw})
 	if err != nil {
 		return DigestLogFile{}, err
 	}
-	oldest, newest := idTime(recs[0].ID), idTime(recs[len(recs)-1].ID)
+	t, err := time.Parse(time.RFC3339, newest)
+	if err != nil {
+		return DigestLogFile{}, fmt.Errorf("event time %q: %w", newest, err)
+	}
 	suffix := make([]byte, 8)
 	rand.Read(suffix)
-	name := fmt.Sprintf("%s_CloudTrail_%s_%s_%s.json.gz", account, region, newest.Format("20060102T1504Z"), hex.EncodeToString(suffix))
-	object := path.Join(account, newest.Format("2006/01/02"), name)
+	name := fmt.Sprintf("%s_CloudTrail_%s_%s_%s.json.gz", account, region, t.Format("20060102T1504Z"), hex.EncodeToString(suffix))
+	object := path.Join(account, t.Format("2006/01/02"), name)
 	full := filepath.Join(dir, filepath.FromSlash(object))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		return DigestLogFile{}, err
@@ -233,21 +256,12 @@ func writeLogFile(dir, account, region string, recs []store.Record) (DigestLogFi
 		return DigestLogFile{}, err
 	}
 	return DigestLogFile{Object: object, HashValue: hashHex(content), HashAlgorithm: hashAlgorithm,
-		OldestEventTime: oldest.Format(time.RFC3339), NewestEventTime: newest.Format(time.RFC3339)}, nil
+		OldestEventTime: oldest, NewestEventTime: newest}, nil
 }
 
-// idTime is the time an event ID starts with.
-func idTime(id string) time.Time {
-	if len(id) >= len(idLayout) {
-		if t, err := time.Parse(idLayout, id[:len(idLayout)]); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
-}
-
-// Prune deletes the events of the accounts recorded before the given time
-// (the retention horizon) and returns how many it deleted.
+// Prune deletes the events of the accounts committed before the given time
+// (the retention horizon), a batch at a time, and returns how many batches
+// it deleted.
 func Prune(ctx context.Context, st store.Store, accounts []string, before time.Time) (int, error) {
 	cut := before.UTC().Format(idLayout)
 	n := 0
@@ -256,7 +270,7 @@ func Prune(ctx context.Context, st store.Store, accounts []string, before time.T
 			var done bool
 			deleted := 0
 			err := st.Update(ctx, func(tx store.Tx) error {
-				recs, err := tx.List(ctx, store.ListOptions{Kind: kindEvent, Account: account, Limit: 1000})
+				recs, err := tx.List(ctx, store.ListOptions{Kind: kindBatch, Account: account, Limit: 1000})
 				if err != nil {
 					return err
 				}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/store"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 )
 
@@ -33,6 +34,12 @@ func signingKey(t *testing.T) *rsa.PrivateKey {
 		testKey = k
 	})
 	return testKey
+}
+
+// eventClockRecorder stamps each batch with its latest event's time, so
+// that tests recording one event at a time control the batch IDs.
+func eventClockRecorder(st store.Store) *Recorder {
+	return newRecorder(st, func() time.Time { return time.Time{} })
 }
 
 // recordEvents records n calls of an account one second apart from start,
@@ -61,7 +68,7 @@ func exported(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rec := NewRecorder(st)
+	rec := eventClockRecorder(st)
 	defer rec.Close()
 	base := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	recordEvents(t, rec, "111111111111", base, 25)
@@ -281,7 +288,7 @@ func TestExportSinceAndPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rec := NewRecorder(st)
+	rec := eventClockRecorder(st)
 	base := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
 	recordEvents(t, rec, "111111111111", base, 10)
 	rec.Close()

@@ -1,9 +1,12 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,8 +15,14 @@ import (
 	"github.com/gatehouse-iam/gatehouse/store"
 )
 
-// kindEvent is the record kind of events; the ID orders them by time.
-const kindEvent = "audit.event"
+// kindBatch is the record kind of the audit trail: one record per commit
+// and account, whose Data is a JSON array of events in the order they were
+// committed, and whose ID starts with the commit time (idLayout) so that
+// IDs follow commit order and bound the events' times: every event of a
+// batch happened before its commit. One row per batch rather than per event
+// keeps the store's cost per event low (two inserts per batch, the record
+// and its change, instead of two per event).
+const kindBatch = "audit.batch"
 
 // Recorder writes events to a store in batches. Record waits until its
 // event is committed, so an answered request has a durable record; the
@@ -21,6 +30,7 @@ const kindEvent = "audit.event"
 // was being written.
 type Recorder struct {
 	st    store.Store
+	now   func() time.Time // the commit clock
 	queue chan *pending
 	wg    sync.WaitGroup
 
@@ -29,8 +39,10 @@ type Recorder struct {
 }
 
 type pending struct {
-	rec  store.Record
-	done chan error
+	at      time.Time // the event's time
+	account string
+	data    []byte // the event's JSON
+	done    chan error
 }
 
 // maxBatch bounds the events written in one transaction.
@@ -39,7 +51,12 @@ const maxBatch = 512
 // NewRecorder starts a recorder writing to st (a store of its own: audit
 // volume stays out of the entity store and its change feed).
 func NewRecorder(st store.Store) *Recorder {
-	r := &Recorder{st: st, queue: make(chan *pending, 4*maxBatch)}
+	return newRecorder(st, time.Now)
+}
+
+// newRecorder starts a recorder whose batches are stamped by now.
+func newRecorder(st store.Store, now func() time.Time) *Recorder {
+	r := &Recorder{st: st, now: now, queue: make(chan *pending, 4*maxBatch)}
 	r.wg.Add(1)
 	go r.run()
 	return r
@@ -55,8 +72,7 @@ func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	p := &pending{rec: store.Record{Kind: kindEvent, Account: ev.RecipientAccountID,
-		ID: c.Time.UTC().Format("20060102T150405.000000000Z") + "/" + ev.EventID, Data: data}, done: make(chan error, 1)}
+	p := &pending{at: c.Time, account: ev.RecipientAccountID, data: data, done: make(chan error, 1)}
 	r.mu.RLock()
 	if r.closed {
 		r.mu.RUnlock()
@@ -93,9 +109,10 @@ func (r *Recorder) run() {
 				break fill
 			}
 		}
+		recs := batchRecords(batch, r.now())
 		err := r.st.Update(context.Background(), func(tx store.Tx) error {
-			for _, p := range batch {
-				if _, err := tx.Create(context.Background(), p.rec); err != nil {
+			for _, rec := range recs {
+				if _, err := tx.Create(context.Background(), rec); err != nil {
 					return err
 				}
 			}
@@ -105,6 +122,36 @@ func (r *Recorder) run() {
 			p.done <- err
 		}
 	}
+}
+
+// batchRecords groups a batch's events by account, one record each, with
+// IDs stamped by the commit time, or by the latest event's time when the
+// clock is behind it (so that no event is later than its batch's ID).
+func batchRecords(batch []*pending, now time.Time) []store.Record {
+	var accounts []string
+	bodies := map[string]*bytes.Buffer{}
+	for _, p := range batch {
+		b := bodies[p.account]
+		if b == nil {
+			b = bytes.NewBufferString("[")
+			bodies[p.account] = b
+			accounts = append(accounts, p.account)
+		} else {
+			b.WriteByte(',')
+		}
+		b.Write(p.data)
+		if p.at.After(now) {
+			now = p.at
+		}
+	}
+	id := now.UTC().Format(idLayout) + "/" + uuid.NewString()
+	recs := make([]store.Record, 0, len(accounts))
+	for _, a := range accounts {
+		b := bodies[a]
+		b.WriteByte(']')
+		recs = append(recs, store.Record{Kind: kindBatch, Account: a, ID: id, Data: b.Bytes()})
+	}
+	return recs
 }
 
 // Close writes the events already queued and stops the recorder; Record
@@ -127,39 +174,43 @@ type Query struct {
 	Limit      int // 0: no limit
 }
 
-// Events returns the events of an account matching q, newest first.
+// Events returns the events of an account matching q, newest first (by
+// event time; events of the same second in reverse commit order).
 func Events(ctx context.Context, st store.Store, q Query) ([]*Event, error) {
 	var out []*Event
 	err := st.View(ctx, func(tx store.Tx) error {
-		o := store.ListOptions{Kind: kindEvent, Account: q.Account}
+		o := store.ListOptions{Kind: kindBatch, Account: q.Account}
 		if !q.Start.IsZero() {
-			o.After = q.Start.UTC().Format("20060102T150405.000000000Z")
+			// A batch committed before Start holds only older events.
+			o.After = q.Start.UTC().Add(-time.Nanosecond).Format(idLayout)
 		}
 		recs, err := tx.List(ctx, o)
 		if err != nil {
 			return err
 		}
-		end := ""
-		if !q.End.IsZero() {
-			end = q.End.UTC().Format("20060102T150405.000000000Z") + "\xff"
-		}
 		for i := len(recs) - 1; i >= 0; i-- {
-			if end != "" && recs[i].ID > end {
-				continue
-			}
-			var ev Event
-			if err := json.Unmarshal(recs[i].Data, &ev); err != nil {
+			var batch []*Event
+			if err := json.Unmarshal(recs[i].Data, &batch); err != nil {
 				return err
 			}
-			if q.Match != nil && !q.Match(&ev) {
-				continue
-			}
-			out = append(out, &ev)
-			if q.Limit > 0 && len(out) >= q.Limit {
-				break
+			for j := len(batch) - 1; j >= 0; j-- {
+				ev := batch[j]
+				t, _ := time.Parse(time.RFC3339, ev.EventTime)
+				if !q.Start.IsZero() && t.Before(q.Start.UTC().Truncate(time.Second)) || !q.End.IsZero() && t.After(q.End) {
+					continue
+				}
+				if q.Match != nil && !q.Match(ev) {
+					continue
+				}
+				out = append(out, ev)
 			}
 		}
 		return nil
 	})
+	// Event times are fixed-width UTC: text order is time order.
+	slices.SortStableFunc(out, func(a, b *Event) int { return -strings.Compare(a.EventTime, b.EventTime) })
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
 	return out, err
 }
