@@ -44,25 +44,38 @@ func isAnalyzerRequest(r *http.Request) bool {
 
 // serveAnalyzer handles an Access Analyzer request. Gatehouse implements
 // ValidatePolicy; the caller needs access-analyzer:ValidatePolicy on "*".
+// Every request is recorded for CloudTrail, as the other services' are.
 func (s *Server) serveAnalyzer(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
 	api := analyzerAPI()
-	res, err := s.verifier.Verify(r, body)
-	if err != nil {
+	now := s.now()
+	rec := s.auditCall(r, analyzerSigningName, requestID, now)
+	rec.OpName = "ValidatePolicy"
+	fail := func(err error) {
+		rec.Err = err
+		if aerr := s.record(r, rec); aerr != nil {
+			err = aerr
+		}
 		api.WriteError(w, err, requestID)
+	}
+	res, err := s.verifier.Verify(r, body)
+	rec.Region = res.Region
+	if err != nil {
+		fail(err)
 		return
 	}
 	id := res.Credential.Principal.(*identity)
+	s.auditIdentity(rec, id, res.AccessKeyID)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	req, err := api.Decode(r)
 	if err != nil {
-		api.WriteError(w, err, requestID)
+		fail(err)
 		return
 	}
+	rec.Operation, rec.OpName, rec.Params = req.Operation, req.Operation.Name, req.Params
 	if req.Operation.Name != "ValidatePolicy" {
-		api.WriteError(w, awserr.New("ValidationException", "Gatehouse does not support "+req.Operation.Name+"."), requestID)
+		fail(awserr.New("ValidationException", "Gatehouse does not support "+req.Operation.Name+"."))
 		return
 	}
-	now := s.now()
 	call := &iam.Call{Ctx: r.Context(), Account: id.principal.Account, Caller: id.principal, Params: req.Params,
 		Now: now.UTC(), Context: requestContext(r, res, now)}
 	if id.session != nil {
@@ -71,11 +84,16 @@ func (s *Server) serveAnalyzer(w http.ResponseWriter, r *http.Request, body []by
 	areq := &authz.Request{Principal: id.principal, Action: "access-analyzer:ValidatePolicy", Resource: "*", Context: call.Context}
 	var ex authz.Explanation
 	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
-		api.WriteError(w, awserr.New("AccessDeniedException", ex.Message(areq)), requestID)
+		fail(awserr.New("AccessDeniedException", ex.Message(areq)))
 		return
 	}
 	result, err := validatePolicy(req.Params)
 	if err != nil {
+		fail(err)
+		return
+	}
+	rec.Result = result
+	if err := s.record(r, rec); err != nil {
 		api.WriteError(w, err, requestID)
 		return
 	}

@@ -2,12 +2,14 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aasdk "github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	aatypes "github.com/aws/aws-sdk-go-v2/service/accessanalyzer/types"
+	ctsdk "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/gatehouse-iam/gatehouse/internal/testserver"
@@ -90,6 +92,25 @@ func TestValidatePolicySDK(t *testing.T) {
 	if _, err := client.ValidatePolicy(ctx, &aasdk.ValidatePolicyInput{PolicyDocument: aws.String(doc),
 		PolicyType: "GROUP_POLICY"}); apiCode(err) != "ValidationException" {
 		t.Errorf("bad policy type: %v", err)
+	}
+
+	// Each call is recorded for CloudTrail under Access Analyzer's event source.
+	events, err := ctsdk.NewFromConfig(ts.RootConfig()).LookupEvents(ctx, &ctsdk.LookupEventsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := 0
+	for _, e := range events.Events {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(*e.CloudTrailEvent), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if *e.EventName == "ValidatePolicy" && rec["eventSource"] == "access-analyzer.amazonaws.com" {
+			recorded++
+		}
+	}
+	if recorded != 6 {
+		t.Errorf("%d ValidatePolicy events recorded, want 6", recorded)
 	}
 }
 
