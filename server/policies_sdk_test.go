@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,6 +19,34 @@ import (
 )
 
 const readOnlyAccess = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+// coreBufferedClient is a root IAM client whose HTTP client reads each
+// response body whole before the SDK decodes it. Decoding straight from the
+// connection, the SDK now and then fails on responses over about 4 KB with
+// "use of closed network connection" after the first 3,936 bytes; that
+// happens against a static net/http/httptest server too, so it is not
+// Gatehouse's doing. Tests of large listings use this client.
+func coreBufferedClient(ts *testserver.Server) *iamsdk.Client {
+	return iamsdk.NewFromConfig(ts.RootConfig(), func(o *iamsdk.Options) { o.HTTPClient = bufferedDoer{} })
+}
+
+// bufferedDoer sends requests with http.DefaultClient and buffers the
+// response bodies.
+type bufferedDoer struct{}
+
+func (bufferedDoer) Do(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
 
 func TestManagedPolicyLifecycle(t *testing.T) {
 	ts := testserver.Start(t)
@@ -174,7 +205,7 @@ func TestManagedPolicyLifecycle(t *testing.T) {
 func TestListPoliciesScopes(t *testing.T) {
 	ts := testserver.Start(t)
 	ctx := context.Background()
-	root := ts.IAMClient()
+	root := coreBufferedClient(ts) // large responses
 	var local, team []string
 	for i := range 5 {
 		name, path := fmt.Sprintf("pol%d", i), "/"
@@ -288,7 +319,7 @@ func TestListPoliciesScopes(t *testing.T) {
 func TestAWSManagedPolicies(t *testing.T) {
 	ts := testserver.Start(t)
 	ctx := context.Background()
-	root := ts.IAMClient()
+	root := coreBufferedClient(ts) // large responses
 	ro := aws.String(readOnlyAccess)
 
 	t.Run("read", func(t *testing.T) {
