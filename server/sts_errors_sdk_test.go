@@ -608,3 +608,23 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 		t.Fatalf("NoSuchEntity: %v, message %q", err, authorizationMessage(err))
 	}
 }
+
+// TestCallerIdentityNeedsNoPermission: GetCallerIdentity answers even a
+// caller whose policies deny everything; GetAccessKeyInfo names the account
+// of a key.
+func TestCallerIdentityNeedsNoPermission(t *testing.T) {
+	f := newSTSFixture(t)
+	cfg := f.user("locked", doc(`{"Effect":"Deny","Action":"*","Resource":"*"}`))
+	locked := f.sts(cfg)
+	who, err := locked.GetCallerIdentity(f.ctx, &stssdk.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(who.Arn) != "arn:aws:iam::123456789012:user/locked" {
+		t.Fatalf("GetCallerIdentity with Deny *: %+v %v", who, err)
+	}
+	key, _ := cfg.Credentials.Retrieve(f.ctx)
+	info, err := f.sts(f.ts.RootConfig()).GetAccessKeyInfo(f.ctx, &stssdk.GetAccessKeyInfoInput{AccessKeyId: aws.String(key.AccessKeyID)})
+	if err != nil || aws.ToString(info.Account) != testserver.Account {
+		t.Fatalf("GetAccessKeyInfo: %+v %v", info, err)
+	}
+	_, err = locked.DecodeAuthorizationMessage(f.ctx, &stssdk.DecodeAuthorizationMessageInput{EncodedMessage: aws.String("x")})
+	wantErr(t, "DecodeAuthorizationMessage with Deny *", err, "AccessDenied", "with an explicit deny in an identity-based policy")
+}
