@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -124,8 +125,9 @@ type Span struct {
 	End   Position `json:"end" aws:"end"`
 }
 
-// Position is a place in the document: line from 1, column from 0, offset
-// from 0, as Access Analyzer counts them.
+// Position is a place in the document: line from 1, column (in
+// characters) from 0, offset (in characters) from 0, as Access Analyzer
+// counts them.
 type Position struct {
 	Line   int `json:"line" aws:"line"`
 	Column int `json:"column" aws:"column"`
@@ -177,11 +179,11 @@ func IssueType(issueCode string) (FindingType, bool) {
 // passed every check. It never fails: a document that is not JSON
 // yields a JSON_SYNTAX_ERROR finding.
 func Validate(doc string, typ PolicyType, opts Options) []Finding {
-	v := &validator{doc: doc, typ: typ, opts: opts}
+	v := &validator{doc: doc, typ: typ, opts: opts, ascii: isASCII(doc)}
 	v.trust = typ == ResourcePolicy && opts.ResourceType == TrustPolicyResourceType
 	root, err := policy.ParseTree(doc)
 	if err != nil {
-		v.add("JSON_SYNTAX_ERROR", "Fix the JSON syntax error at index "+strconv.Itoa(err.Pos.Offset)+" line "+
+		v.add("JSON_SYNTAX_ERROR", "Fix the JSON syntax error at index "+strconv.Itoa(v.position(err.Pos).Offset)+" line "+
 			strconv.Itoa(err.Pos.Line)+" column "+strconv.Itoa(err.Pos.Column-1)+" ("+err.Detail+").", nil, err.Pos, err.Pos)
 		return v.findings
 	}
@@ -199,6 +201,7 @@ type validator struct {
 	typ   PolicyType
 	opts  Options
 	trust bool
+	ascii bool // doc is ASCII: byte offsets are character offsets
 	// variablesAllowed is set when the Version is 2012-10-17, the only
 	// version in which policy variables are substituted.
 	variablesAllowed bool
@@ -231,7 +234,7 @@ func (v *validator) add(code, details string, p path, start, end policy.Position
 		FindingType:    c.typ,
 		IssueCode:      code,
 		LearnMoreLink:  LearnMoreLink(code),
-		Locations:      []Location{{Path: p, Span: Span{Start: toPosition(start), End: toPosition(end)}}},
+		Locations:      []Location{{Path: p, Span: Span{Start: v.position(start), End: v.position(end)}}},
 	})
 }
 
@@ -245,14 +248,29 @@ func (v *validator) atKey(code, details string, p path, m policy.Member) {
 	v.add(code, details, p, m.KeyStart, m.KeyEnd)
 }
 
-// toPosition converts the parser's 1-based columns to Access Analyzer's
-// 0-based ones.
-func toPosition(p policy.Position) Position {
+// position converts a parser position to Access Analyzer's: columns from
+// 0 rather than 1, and offsets in characters rather than bytes.
+func (v *validator) position(p policy.Position) Position {
 	col := p.Column - 1
 	if col < 0 {
 		col = 0
 	}
-	return Position{Line: p.Line, Column: col, Offset: p.Offset}
+	off := p.Offset
+	if !v.ascii && off <= len(v.doc) {
+		off = utf8.RuneCountInString(v.doc[:off])
+	}
+	return Position{Line: p.Line, Column: col, Offset: off}
+}
+
+// isASCII reports whether s has only ASCII characters, whose byte offsets
+// are character offsets.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // item is one string of an element that holds a string or an array of

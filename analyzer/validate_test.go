@@ -93,3 +93,23 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestCharacterOffsets checks that offsets count characters, not bytes, in
+// documents with non-ASCII text.
+func TestCharacterOffsets(t *testing.T) {
+	doc := `{"Version": "2012-10-17", "Statement": {"Sid": "Accès", "Effect": "Allow", "Action": "s3:GetObjekt", "Resource": "*"}}`
+	var got *Finding
+	for _, f := range Validate(doc, IdentityPolicy, Options{}) {
+		if f.IssueCode == "INVALID_ACTION" {
+			got = &f
+		}
+	}
+	if got == nil {
+		t.Fatal("no INVALID_ACTION finding")
+	}
+	runes := []rune(doc)
+	span := got.Locations[0].Span
+	if s := string(runes[span.Start.Offset:span.End.Offset]); s != `"s3:GetObjekt"` || span.Start.Column != span.Start.Offset {
+		t.Errorf("span %+v covers %q", span, s)
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/analyzer"
 )
@@ -39,7 +38,6 @@ var validateTypes = map[string]struct {
 type validatedFile struct {
 	File     string             `json:"file"`
 	Findings []analyzer.Finding `json:"findings"`
-	doc      string
 }
 
 // runValidate implements `gatehouse validate`.
@@ -75,7 +73,7 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		findings := analyzer.Validate(doc, pt.typ, analyzer.Options{ResourceType: pt.resourceType})
-		results = append(results, validatedFile{File: name, Findings: findings, doc: doc})
+		results = append(results, validatedFile{File: name, Findings: findings})
 	}
 	var err error
 	switch *format {
@@ -247,7 +245,7 @@ func sarifLog(results []validatedFile) sarifDoc {
 				res.Locations = append(res.Locations, sarifLocation{
 					PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: r.File}, Region: sarifRegion{
 						StartLine: start.Line, StartColumn: start.Column + 1, EndLine: end.Line, EndColumn: end.Column + 1,
-						CharOffset: runeCount(r.doc, start.Offset), CharLength: runeCount(r.doc, end.Offset) - runeCount(r.doc, start.Offset)}},
+						CharOffset: start.Offset, CharLength: end.Offset - start.Offset}},
 					LogicalLocations: []sarifLogical{{FullyQualifiedName: pathName(l.Path)}},
 				})
 			}
@@ -258,14 +256,6 @@ func sarifLog(results []validatedFile) sarifDoc {
 		Runs: []sarifRun{{Tool: sarifTool{Driver: sarifDriver{Name: "gatehouse validate",
 			InformationURI: "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
 			Rules:          rules}}, Results: out}}}
-}
-
-// runeCount is the number of characters in doc before byte offset off.
-func runeCount(doc string, off int) int {
-	if off > len(doc) {
-		off = len(doc)
-	}
-	return utf8.RuneCountInString(doc[:off])
 }
 
 // ruleName turns an issue code into a SARIF rule name: PASS_ROLE_WITH_X →
