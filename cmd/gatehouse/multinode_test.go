@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,4 +181,43 @@ func TestMultiNode(t *testing.T) {
 	if p99 > 2*time.Second { // target 250 ms; generous on a loaded CI machine
 		t.Errorf("propagation p99 = %v", p99)
 	}
+	// Every node reports its position; once idle, no node lags.
+	for _, n := range nodes {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			m := metrics(t, n)
+			if m["gatehouse_snapshot_lag"] == 0 && m["gatehouse_snapshot_seq"] > 0 && m["gatehouse_snapshot_seq"] == m["gatehouse_store_seq"] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %s metrics stay %v", n, m)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// metrics reads a node's /_gatehouse/metrics gauges.
+func metrics(t *testing.T, endpoint string) map[string]int64 {
+	t.Helper()
+	resp, err := http.Get(endpoint + "/_gatehouse/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]int64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		if out[name], err = strconv.ParseInt(value, 10, 64); err != nil {
+			t.Fatalf("metrics line %q: %v", sc.Text(), err)
+		}
+	}
+	if resp.StatusCode != http.StatusOK || sc.Err() != nil {
+		t.Fatalf("metrics: %s, %v", resp.Status, sc.Err())
+	}
+	return out
 }
