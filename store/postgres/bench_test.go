@@ -52,15 +52,23 @@ func benchIAM(b *testing.B, st store.Store) *iam.Service {
 	return svc
 }
 
-// benchCall runs an IAM operation as the account's root.
+// benchCall runs an IAM operation as the account's root, failing b on error.
 func benchCall(b *testing.B, svc *iam.Service, op string, p protocol.Params) any {
-	o, _ := svc.Operation(op)
-	out, err := o.Handle(svc, &iam.Call{Ctx: b.Context(), Account: benchAccount, Caller: &authz.Principal{Type: authz.Root},
-		Params: p, Now: time.Now().UTC(), Context: authz.Context{}})
+	out, err := benchCallT(b, svc, op, p)
 	if err != nil {
 		b.Fatalf("%s: %v", op, err)
 	}
 	return out
+}
+
+// benchCallT runs an IAM operation as the account's root.
+func benchCallT(t testing.TB, svc *iam.Service, op string, p protocol.Params) (any, error) {
+	o, ok := svc.Operation(op)
+	if !ok {
+		t.Fatalf("no operation %s", op)
+	}
+	return o.Handle(svc, &iam.Call{Ctx: t.Context(), Account: benchAccount, Caller: &authz.Principal{Type: authz.Root},
+		Params: p, Now: time.Now().UTC(), Context: authz.Context{}})
 }
 
 // BenchmarkCreateUserAttach measures CreateUser followed by
