@@ -28,6 +28,9 @@ import (
 // authorization message of an AccessDenied.
 const MessageHeader = "X-Gatehouse-Authorization-Message"
 
+// maxMessage bounds a decoded message (its encoding is about 4/3 of it).
+const maxMessage = 16 << 10
+
 // DeniedError is an AccessDenied decided by the engine, with the decision's
 // encoded authorization message.
 type DeniedError struct {
@@ -146,7 +149,14 @@ func (s *Service) EncodeAuthorizationMessage(ex *authz.Explanation, req *authz.R
 		m.Context.Conditions.Items = append(m.Context.Conditions.Items, ck)
 	}
 	plain, err := json.Marshal(&m)
-	if err != nil {
+	if err == nil && len(plain) > maxMessage {
+		// Keep the header small enough for every HTTP client (Python's
+		// http.client refuses header lines over 64 KiB): the request's
+		// condition keys (session tags can be 50 × 384 characters) go first.
+		m.Context.Conditions.Items = []messageConditionKey{}
+		plain, err = json.Marshal(&m)
+	}
+	if err != nil || len(plain) > maxMessage {
 		return ""
 	}
 	sealed, err := s.ring.seal(messageVersion, plain)
