@@ -69,10 +69,11 @@ func newTerraform(t *testing.T, endpoint string, files ...string) *terraform {
 }
 
 // run runs `terraform ARGS... -no-color` and returns its standard output
-// and exit code; it logs how long the command took.
+// and exit code (-1 after 8 minutes: a generous bound, for loaded CI
+// machines); it logs how long the command took.
 func (tf *terraform) run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	start := time.Now()
 	out, errOut, code := runTool(ctx, tf.dir, tf.env, tf.path, append(args, "-no-color")...)
@@ -210,7 +211,9 @@ func TestTerraform(t *testing.T) {
 		}
 	})
 
-	tf.mustRun(t, "destroy", "-auto-approve", "-input=false")
+	// The plan above has just compared the state with the server: no
+	// second refresh.
+	tf.mustRun(t, "destroy", "-auto-approve", "-input=false", "-refresh=false")
 	destroyed = true
 
 	t.Run("destroyed", func(t *testing.T) {
