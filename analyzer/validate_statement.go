@@ -54,11 +54,19 @@ func (v *validator) checkActions(s *statement) {
 		}
 		info, ok := catalog.Service(svc)
 		if !ok {
-			v.at("INVALID_SERVICE_IN_ACTION", "The service "+svc+" specified in the action does not exist.", a.loc(), a.node)
+			v.at("INVALID_SERVICE_IN_ACTION", "The service "+svc+" specified in the action does not exist."+didYouMean(svc, catalog.Services()), a.loc(), a.node)
 			continue
 		}
 		if !anyAction(info, name) {
-			v.at("INVALID_ACTION", "The action "+a.text+" does not exist.", a.loc(), a.node)
+			hint := ""
+			if !strings.ContainsAny(name, "*?") {
+				names := make([]string, len(info.Actions))
+				for i, act := range info.Actions {
+					names[i] = act.FullName
+				}
+				hint = didYouMean(info.Prefix+":"+name, names)
+			}
+			v.at("INVALID_ACTION", "The action "+a.text+" does not exist."+hint, a.loc(), a.node)
 		}
 	}
 	v.redundantActions(s)
@@ -133,6 +141,55 @@ func coveredByOthers(actions []item, i int) bool {
 		}
 	}
 	return matched
+}
+
+// didYouMean returns " Did you mean X?" for the candidate closest to name
+// (ignoring case) when it is within a few edits (one per four characters,
+// at most three), as AWS suggests a fix for
+// common misspellings; "" otherwise.
+func didYouMean(name string, candidates []string) string {
+	// Short names get fewer edits, so that "foo" suggests nothing.
+	best, bestDist := "", min(3, max(1, len(name)/4))+1
+	lower := strings.ToLower(name)
+	for _, c := range candidates {
+		if d := editDistance(lower, strings.ToLower(c), bestDist); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " Did you mean " + best + "?"
+}
+
+// editDistance is the Levenshtein distance between a and b, or limit when
+// it is limit or more.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
 }
 
 // anyAction reports whether an action of the service matches the name

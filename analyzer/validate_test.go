@@ -113,3 +113,20 @@ func TestCharacterOffsets(t *testing.T) {
 		t.Errorf("span %+v covers %q", span, s)
 	}
 }
+
+func TestDidYouMean(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		candidates []string
+		want       string
+	}{
+		{"s3:GetObjekt", []string{"s3:GetObject", "s3:PutObject"}, " Did you mean s3:GetObject?"},
+		{"ec22", []string{"ec2", "ecs"}, " Did you mean ec2?"},
+		{"foo", []string{"fis", "fms"}, ""},
+		{"s3:Nothing", []string{"s3:GetObject"}, ""},
+	} {
+		if got := didYouMean(tc.name, tc.candidates); got != tc.want {
+			t.Errorf("didYouMean(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
