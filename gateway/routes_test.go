@@ -83,3 +83,25 @@ func TestParseRoutesErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRoutes checks that neither loading a route nor matching any request
+// path against it panics, and that a match expands to an action with the
+// route's service prefix.
+func FuzzRoutes(f *testing.F) {
+	f.Add("/buckets/{bucket}/objects/{key+}", "GET", "/buckets/b/objects/a/b")
+	f.Add("/", "*", "*")
+	f.Add("/{a}/{b}", "PUT", "//")
+	f.Add("/x/{k+}", "GET", "/x/%2F")
+	f.Fuzz(func(t *testing.T, pattern, method, target string) {
+		rs, err := NewRoutes([]RouteSpec{{Method: method, Path: pattern, Action: "svc:Do", Resource: "*"}})
+		if err != nil {
+			return
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Method = method
+		r.URL.Path = target
+		if m, ok := rs.Match(r); ok && m.Action != "svc:Do" {
+			t.Fatalf("action %q", m.Action)
+		}
+	})
+}
