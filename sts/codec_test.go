@@ -1,6 +1,8 @@
 package sts
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -97,4 +99,24 @@ func FuzzReadClaims(f *testing.F) {
 			t.Fatalf("re-encoding %+v: %+v %v", c, again, err)
 		}
 	})
+}
+
+// Tokens sealed before the binary encoding (format 1, JSON claims) still
+// open until they expire.
+func TestOpenReadsJSONTokens(t *testing.T) {
+	kr, _, _ := newRing(t)
+	want := &Claims{Kind: "role", Account: "123456789012", AccessKeyID: "ASIAOLDFORMAT", Tags: map[string]string{"team": "blue"},
+		Issued: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), Expires: time.Date(2026, 11, 23, 13, 0, 0, 0, time.UTC)}
+	plain, err := json.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := kr.seal(jsonTokenVersion, plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := kr.Open(base64.StdEncoding.EncodeToString(raw))
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("format-1 token: %+v %v", got, err)
+	}
 }
