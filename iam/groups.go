@@ -182,8 +182,10 @@ func deleteGroup(s *Service, c *Call) (any, error) {
 		switch {
 		case len(members) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must remove users from group first.")
-		case len(g.Inline) > 0 || len(g.Attached) > 0:
+		case len(g.Inline) > 0:
 			return awserr.New("DeleteConflict", "Cannot delete entity, must delete policies first.")
+		case len(g.Attached) > 0:
+			return awserr.New("DeleteConflict", "Cannot delete entity, must detach all policies first.")
 		}
 		return tx.Delete(c.Ctx, store.Key{Kind: kindGroup, Account: c.Account, ID: lower(name)}, 0)
 	})
