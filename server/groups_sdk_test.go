@@ -75,7 +75,7 @@ func TestGroupsLifecycle(t *testing.T) {
 	must(root.DeleteGroupPolicy(ctx, &iamsdk.DeleteGroupPolicyInput{GroupName: aws.String("devs"), PolicyName: aws.String("p")}))
 	must(root.AttachGroupPolicy(ctx, &iamsdk.AttachGroupPolicyInput{GroupName: aws.String("devs"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
 	wantCode(t, "delete group with attached policy", must2(root.DeleteGroup(ctx, &iamsdk.DeleteGroupInput{GroupName: aws.String("devs")})),
-		"DeleteConflict", "")
+		"DeleteConflict", "Cannot delete entity, must detach all policies first.")
 	must(root.DetachGroupPolicy(ctx, &iamsdk.DetachGroupPolicyInput{GroupName: aws.String("devs"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
 	must(root.DeleteGroup(ctx, &iamsdk.DeleteGroupInput{GroupName: aws.String("devs")}))
 	wantCode(t, "deleted group", must2(root.GetGroup(ctx, &iamsdk.GetGroupInput{GroupName: aws.String("Devs")})),
