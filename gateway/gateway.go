@@ -101,16 +101,23 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 					delete(r.Header, k)
 				}
 			}
-			r.Header[HeaderPrincipalARN] = []string{ans.Principal.ARN}
-			r.Header[HeaderAccount] = []string{ans.Principal.Account}
-			r.Header[HeaderType] = []string{ans.Principal.Type}
+			setIdentity(r.Header, ans.Principal)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, ans.Principal)))
 		})
 	}
 }
 
+// setIdentity sets the identity headers.
+func setIdentity(h http.Header, p Principal) {
+	h[HeaderPrincipalARN] = []string{p.ARN}
+	h[HeaderAccount] = []string{p.Account}
+	h[HeaderType] = []string{p.Type}
+}
+
 // NewProxy returns a reverse proxy to upstream guarded by Middleware(cfg).
-// Its connections to the upstream are kept alive and pooled.
+// Its connections to the upstream are kept alive and pooled. The identity
+// headers are set again after the proxy has removed hop-by-hop headers, so
+// a client's Connection header cannot strip them.
 func NewProxy(upstream *url.URL, cfg Config) http.Handler {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 1024
@@ -119,6 +126,9 @@ func NewProxy(upstream *url.URL, cfg Config) http.Handler {
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(upstream)
 			pr.SetXForwarded()
+			if p, ok := PrincipalFrom(pr.In.Context()); ok {
+				setIdentity(pr.Out.Header, p)
+			}
 		},
 		Transport: tr,
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {

@@ -107,6 +107,8 @@ func TestProxy(t *testing.T) {
 		{"presigned", &alice, "GET", "/buckets/b1/objects/builds/1.zip", "", true, nil, 200, aliceARN, ""},
 		{"client identity headers are stripped", &alice, "GET", "/buckets/b1/objects/builds/1.zip", "", false,
 			map[string]string{gateway.HeaderPrincipalARN: "arn:aws:iam::999999999999:root", "X-Gatehouse-Evil": "yes"}, 200, aliceARN + " 123456789012 iam_user  ", "999999999999"},
+		{"identity headers survive a Connection header naming them", &alice, "GET", "/buckets/b1/objects/builds/1.zip", "", false,
+			map[string]string{"Connection": "X-Gatehouse-Principal-Arn, X-Gatehouse-Principal-Account"}, 200, aliceARN + " 123456789012 iam_user  ", ""},
 		{"outside the granted prefix", &alice, "GET", "/buckets/b1/objects/secret", "", false, nil, 403,
 			"<Code>AccessDenied</Code><Message>User: " + aliceARN + " is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::b1/secret", ""},
 		{"no policy", &bob, "GET", "/buckets/b1/objects/builds/1.zip", "", false, nil, 403, "<Code>AccessDenied</Code>", ""},
