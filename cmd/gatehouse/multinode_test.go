@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,14 +43,14 @@ func buildGatehouse(t *testing.T) string {
 	return bin
 }
 
-// startNode runs `gatehouse serve` on the database and returns its endpoint.
-// The process is killed when the test ends.
-func startNode(t *testing.T, bin, url, schema, masterKey string) string {
+// startNode runs `gatehouse serve` on the database and returns its endpoint
+// and process. The process is killed when the test ends.
+func startNode(t *testing.T, bin, url, schema, key string) (string, *os.Process) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(),
 		"--database-url", url, "--database-schema", schema, "--poll-interval", "20ms", "--no-audit",
 		"--account-id", mnAccount, "--root-access-key-id", mnRootKey, "--root-secret-access-key", mnRootSec)
-	cmd.Env = append(os.Environ(), "GATEHOUSE_MASTER_KEY="+masterKey)
+	cmd.Env = append(os.Environ(), "GATEHOUSE_MASTER_KEY="+key)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -86,7 +88,7 @@ func startNode(t *testing.T, bin, url, schema, masterKey string) string {
 					for range lines { // keep the pipe drained
 					}
 				}()
-				return endpoint
+				return endpoint, cmd.Process
 			}
 		case <-timeout:
 			t.Fatalf("node did not start:\n%s", stderr.String())
@@ -120,6 +122,9 @@ func allowed(ctx context.Context, t *testing.T, c *iamsdk.Client) bool {
 	return false
 }
 
+// mnMasterKey is the deployment's at-rest key, given to every node.
+var mnMasterKey = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+
 // TestMultiNode runs three `gatehouse serve` processes on one PostgreSQL:
 // policy changes made through node A take effect for authorization on B and
 // C, and the test measures how long that takes.
@@ -129,10 +134,10 @@ func TestMultiNode(t *testing.T) {
 	}
 	url, schema := pgtest.NewSchema(t)
 	bin := buildGatehouse(t)
-	masterKey := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 	var nodes []string
 	for range 3 {
-		nodes = append(nodes, startNode(t, bin, url, schema, masterKey))
+		endpoint, _ := startNode(t, bin, url, schema, mnMasterKey)
+		nodes = append(nodes, endpoint)
 	}
 	ctx := t.Context()
 	admin := iamClient(nodes[0], mnRootKey, mnRootSec)
@@ -220,4 +225,62 @@ func metrics(t *testing.T, endpoint string) map[string]int64 {
 		t.Fatalf("metrics: %s, %v", resp.Status, sc.Err())
 	}
 	return out
+}
+
+// TestNodeKilledMidWrite kills a node (SIGKILL) while clients create users
+// through it: every creation it acknowledged is visible through another
+// node, which keeps serving.
+func TestNodeKilledMidWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and two servers")
+	}
+	url, schema := pgtest.NewSchema(t)
+	bin := buildGatehouse(t)
+	a, proc := startNode(t, bin, url, schema, mnMasterKey)
+	b, _ := startNode(t, bin, url, schema, mnMasterKey)
+	ctx := t.Context()
+	viaA, viaB := iamClient(a, mnRootKey, mnRootSec), iamClient(b, mnRootKey, mnRootSec)
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				name := fmt.Sprintf("w%d-%04d", w, i)
+				if _, err := viaA.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String(name)}); err != nil {
+					return // the node is gone
+				}
+				mu.Lock()
+				acked = append(acked, name)
+				mu.Unlock()
+			}
+		})
+	}
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 60 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, name := range acked {
+		for {
+			_, err := viaB.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String(name)})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("user %s, acknowledged by the killed node, is not on the other: %v", name, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("%d acknowledged creations survived the kill", len(acked))
 }

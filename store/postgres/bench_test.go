@@ -120,15 +120,25 @@ func BenchmarkGetUser(b *testing.B) {
 	}
 }
 
+// benchCount reads a size from the environment.
+func benchCount(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n >= 0 {
+		return n
+	}
+	return def
+}
+
 // BenchmarkFollowerSync measures how long a follower node takes to apply one
 // change (a user's new tag, written through another node) to its snapshot,
-// on a PostgreSQL store holding GATEHOUSE_BENCH_USERS users (default 10,000),
-// and reports the follower's full load time and heap per user.
+// on a PostgreSQL store holding GATEHOUSE_BENCH_USERS users,
+// GATEHOUSE_BENCH_ROLES roles and GATEHOUSE_BENCH_POLICIES managed policies
+// (default 10,000, 2,000 and 5,000), and reports the follower's full load
+// time and its heap per principal (users and roles; the policies' memory
+// counted in).
 func BenchmarkFollowerSync(b *testing.B) {
-	users := 10000
-	if n, err := strconv.Atoi(os.Getenv("GATEHOUSE_BENCH_USERS")); err == nil && n > 0 {
-		users = n
-	}
+	users := benchCount("GATEHOUSE_BENCH_USERS", 10000)
+	roles := benchCount("GATEHOUSE_BENCH_ROLES", 2000)
+	policies := benchCount("GATEHOUSE_BENCH_POLICIES", 5000)
 	ctx := b.Context()
 	url, schema := pgtest.NewSchema(b)
 	writerStore, err := Open(ctx, url, Options{Schema: schema})
@@ -137,30 +147,39 @@ func BenchmarkFollowerSync(b *testing.B) {
 	}
 	defer writerStore.Close()
 	writer := benchIAM(b, writerStore)
-	benchCall(b, writer, "CreateUser", protocol.Params{"UserName": "template"})
-	// Clone the template user's record in bulk rather than through the API.
-	var tmpl store.Record
-	if err := writerStore.View(ctx, func(tx store.Tx) (err error) {
-		tmpl, err = tx.Get(ctx, store.Key{Kind: "iam.user", Account: benchAccount, ID: "template"})
-		return err
-	}); err != nil {
-		b.Fatal(err)
-	}
-	for start := 0; start < users; start += 5000 {
-		err := writerStore.Update(ctx, func(tx store.Tx) error {
-			for i := start; i < min(users, start+5000); i++ {
-				name := fmt.Sprintf("u%07d", i)
-				r := tmpl
-				r.ID = name
-				r.Data = []byte(strings.ReplaceAll(string(tmpl.Data), "template", name))
-				if _, err := tx.Create(ctx, r); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"}]}`
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	benchCall(b, writer, "CreateUser", protocol.Params{"UserName": "tmpluser"})
+	benchCall(b, writer, "CreateRole", protocol.Params{"RoleName": "tmplrole", "AssumeRolePolicyDocument": trust})
+	benchCall(b, writer, "CreatePolicy", protocol.Params{"PolicyName": "tmplpolicy", "PolicyDocument": doc})
+	// Clone the templates' records in bulk rather than through the API.
+	for _, set := range []struct {
+		kind, name, prefix string
+		n                  int
+	}{{"iam.user", "tmpluser", "u", users}, {"iam.role", "tmplrole", "r", roles}, {"iam.policy", "tmplpolicy", "p", policies}} {
+		var tmpl store.Record
+		if err := writerStore.View(ctx, func(tx store.Tx) (err error) {
+			tmpl, err = tx.Get(ctx, store.Key{Kind: set.kind, Account: benchAccount, ID: set.name})
+			return err
+		}); err != nil {
 			b.Fatal(err)
+		}
+		for start := 0; start < set.n; start += 5000 {
+			err := writerStore.Update(ctx, func(tx store.Tx) error {
+				for i := start; i < min(set.n, start+5000); i++ {
+					name := fmt.Sprintf("%s%07d", set.prefix, i)
+					r := tmpl
+					r.ID = name
+					r.Data = []byte(strings.ReplaceAll(string(tmpl.Data), set.name, name))
+					if _, err := tx.Create(ctx, r); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	followerStore, err := Open(ctx, url, Options{Schema: schema})
@@ -179,7 +198,7 @@ func BenchmarkFollowerSync(b *testing.B) {
 	b.ResetTimer()
 	for i := range b.N {
 		b.StopTimer()
-		benchCall(b, writer, "TagUser", protocol.Params{"UserName": fmt.Sprintf("u%07d", i%users),
+		benchCall(b, writer, "TagUser", protocol.Params{"UserName": fmt.Sprintf("u%07d", i%max(users, 1)),
 			"Tags": []map[string]string{{"Key": "n", "Value": strconv.Itoa(i)}}})
 		b.StartTimer()
 		if err := follower.Snapshot().Sync(ctx); err != nil {
@@ -188,5 +207,5 @@ func BenchmarkFollowerSync(b *testing.B) {
 	}
 	// After the loop: ResetTimer drops metrics reported before it.
 	b.ReportMetric(float64(load.Milliseconds()), "load-ms")
-	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(users), "heap-B/user")
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(max(users+roles, 1)), "heap-B/principal")
 }
