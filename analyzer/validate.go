@@ -58,6 +58,10 @@ type Options struct {
 	// "AWS::IAM::AssumeRolePolicyDocument", … Only meaningful for
 	// RESOURCE_POLICY.
 	ResourceType string
+	// Extended adds Gatehouse's own checks, which AWS's reference does not
+	// have, with issue codes prefixed GATEHOUSE_ (see extendedChecks). The
+	// ValidatePolicy API never sets it, so that its answers stay AWS's.
+	Extended bool
 }
 
 // FindingType is the severity of a finding.
@@ -139,15 +143,20 @@ type Position struct {
 const referenceURL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html"
 
 // check is an issue code's finding type and the title of its section in
-// AWS's reference.
+// AWS's reference (or, for Gatehouse's checks, of the check), and for
+// Gatehouse's checks the page that explains the risk.
 type check struct {
 	typ   FindingType
 	title string
+	link  string
 }
 
 // LearnMoreLink returns the address of the section of AWS's policy check
 // reference that explains issueCode, or the page itself for an unknown code.
 func LearnMoreLink(issueCode string) string {
+	if c, ok := extendedChecks[issueCode]; ok {
+		return c.link
+	}
 	c, ok := checks[issueCode]
 	if !ok {
 		return referenceURL
@@ -159,9 +168,13 @@ func LearnMoreLink(issueCode string) string {
 }
 
 // IssueTitle returns the title of issueCode's section in AWS's reference
-// ("Invalid action"), or the code itself for an unknown code.
+// ("Invalid action") or of a Gatehouse check, or the code itself for an
+// unknown code.
 func IssueTitle(issueCode string) string {
 	if c, ok := checks[issueCode]; ok {
+		return c.title
+	}
+	if c, ok := extendedChecks[issueCode]; ok {
 		return c.title
 	}
 	return issueCode
@@ -225,7 +238,10 @@ func (p path) with(e PathElement) path {
 
 // add records a finding at one location.
 func (v *validator) add(code, details string, p path, start, end policy.Position) {
-	c := checks[code]
+	c, ok := checks[code]
+	if !ok {
+		c = extendedChecks[code]
+	}
 	if p == nil {
 		p = path{}
 	}

@@ -27,6 +27,9 @@ func (v *validator) checkStatement(s *statement) {
 	case v.typ == ResourcePolicy:
 		v.resourcePolicyRules(s)
 	}
+	if v.opts.Extended {
+		v.extended(s)
+	}
 	if v.typ == ResourcePolicy && !v.trust && s.effect == "Allow" && s.principalKey == "NotPrincipal" {
 		v.onKey("ALLOW_WITH_NOT_PRINCIPAL", "Using Allow with NotPrincipal can be overly permissive. We recommend that you use Principal instead.", s, "NotPrincipal")
 	}

@@ -14,11 +14,14 @@ import (
 )
 
 const validateUsage = `usage: gatehouse validate FILE... [--type identity|resource|trust|scp|rcp]
-       [--format text|json|sarif] [--fail-on error|security_warning|warning|suggestion]
+       [--format text|json|sarif] [--fail-on error|security_warning|warning|suggestion] [--extended]
 
 Validates policy documents as IAM Access Analyzer's ValidatePolicy does and prints
-its findings. The exit status is 1 when a finding at or above --fail-on exists,
-2 on usage errors or unreadable files, 0 otherwise. FILE "-" reads stdin.
+its findings. --extended adds Gatehouse's own checks (codes GATEHOUSE_...): public
+access in resource policies, trust policies open to every AWS principal, and wildcards
+over write or permissions management actions on all resources. The exit status is 1
+when a finding at or above --fail-on exists, 2 on usage errors or unreadable files,
+0 otherwise. FILE "-" reads stdin.
 
 `
 
@@ -48,6 +51,7 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	kind := fs.String("type", "identity", "policy type: identity, resource, trust, scp or rcp")
 	format := fs.String("format", "text", "output: text, json or sarif")
 	failOn := fs.String("fail-on", "error", "lowest finding type that fails the command: error, security_warning, warning or suggestion")
+	extended := fs.Bool("extended", false, "add Gatehouse's own checks (public access, broad trust, wildcard write and permissions management)")
 	// Flags may follow the files: parse repeatedly, collecting the operands.
 	var files []string
 	for {
@@ -72,7 +76,7 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "gatehouse validate: %v\n", err)
 			return 2
 		}
-		findings := analyzer.Validate(doc, pt.typ, analyzer.Options{ResourceType: pt.resourceType})
+		findings := analyzer.Validate(doc, pt.typ, analyzer.Options{ResourceType: pt.resourceType, Extended: *extended})
 		results = append(results, validatedFile{File: name, Findings: findings})
 	}
 	var err error

@@ -22,6 +22,7 @@ func TestValidateCommand(t *testing.T) {
 	passRole := write("passrole.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}`)
 	bad := write("bad.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObjekt","Resource":"*"}]}`)
 	noVersion := write("noversion.json", `{"Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}]}`)
+	iamAll := write("iamall.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"},{"Effect":"Allow","Action":"iam:Attach*","Resource":"*"}]}`)
 	trust := write("trust.json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole","Resource":"*"}]}`)
 	for _, tc := range []struct {
 		name   string
@@ -37,6 +38,8 @@ func TestValidateCommand(t *testing.T) {
 		{"warning at threshold", []string{"--fail-on", "warning", noVersion}, 1, ""},
 		{"several files", []string{clean, bad}, 1, "1 finding(s) in 2 file(s)"},
 		{"trust type", []string{"--type", "trust", trust}, 1, "ROLE_TRUST_POLICY_SYNTAX_ERROR_RESOURCE"},
+		{"extended checks", []string{"--extended", "--fail-on", "security_warning", iamAll}, 1, "GATEHOUSE_WILDCARD_PERMISSIONS_MANAGEMENT"},
+		{"extended checks off", []string{iamAll, "--fail-on", "security_warning"}, 0, "0 finding(s)"},
 		{"json", []string{bad, "--format", "json"}, 1, `"issueCode": "INVALID_ACTION"`},
 		{"sarif", []string{bad, "--format", "sarif"}, 1, `"version": "2.1.0"`},
 		{"no files", []string{"--type", "identity"}, 2, ""},
