@@ -52,7 +52,8 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 }
 
 // Middleware authenticates and authorizes every request before next sees
-// it: the route gives the action and resource (no route: 404), the Decider
+// it: a path with "." or ".." segments is refused (400 InvalidURI), the
+// route gives the action and resource (no route: 404), the Decider
 // verifies the SigV4 signature and decides with the context keys
 // aws:SourceIp, aws:SecureTransport, aws:CurrentTime, aws:EpochTime and
 // aws:RequestedRegion plus the route's own. Denials get 403 and AWS's
@@ -69,6 +70,10 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hasDotSegment(r.URL.Path) {
+				writeError(w, &awserr.Error{Code: "InvalidURI", Message: "Couldn't parse the specified URI.", Status: http.StatusBadRequest})
+				return
+			}
 			m, ok := cfg.Routes.Match(r)
 			if !ok {
 				writeError(w, &awserr.Error{Code: "NotFound", Message: "No route matches " + r.Method + " " + r.URL.Path + ".", Status: http.StatusNotFound})
@@ -136,6 +141,18 @@ func NewProxy(upstream *url.URL, cfg Config) http.Handler {
 		},
 	}
 	return Middleware(cfg)(rp)
+}
+
+// hasDotSegment reports whether path has a "." or ".." segment. Such
+// requests are refused: the route and the resource ARN would name the path
+// as written while an upstream that cleans paths would serve another one.
+func hasDotSegment(path string) bool {
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // readBody reads r's body (at most max bytes) and puts it back for the

@@ -115,6 +115,7 @@ func TestProxy(t *testing.T) {
 		{"unsigned", nil, "GET", "/buckets/b1/objects/builds/1.zip", "", false, nil, 403, "<Code>MissingAuthenticationToken</Code>", ""},
 		{"wrong secret", &sigv4.Credential{AccessKeyID: alice.AccessKeyID, SecretAccessKey: "wrong"}, "GET", "/buckets/b1/objects/builds/1.zip", "", false, nil, 403,
 			"<Code>SignatureDoesNotMatch</Code>", ""},
+		{"dot segments", &alice, "GET", "/buckets/b1/objects/builds/%2E%2E/secret", "", false, nil, 400, "<Code>InvalidURI</Code>", ""},
 		{"no route", &alice, "DELETE", "/buckets/b1/objects/builds/1.zip", "", false, nil, 404, "<Code>NotFound</Code>", ""},
 	}
 	for _, tt := range tests {
