@@ -25,6 +25,12 @@
 // INVALID_KMS_KEY_VALUE, VARIABLE_USAGE_TOO_PERMISSIVE,
 // WILDCARD_USAGE_TOO_PERMISSIVE). testdata/golden holds documents with the
 // findings AWS's reference describes for them, each citing its section.
+//
+// Options.Extended adds Gatehouse's own checks, with GATEHOUSE_ issue codes,
+// for risks ValidatePolicy leaves to other Access Analyzer APIs or to
+// reviewers: public access in resource policies, trust policies open to
+// every AWS principal, and wildcards over write or permissions management
+// actions (the catalogue's access levels) on all resources.
 package analyzer
 
 import (
