@@ -82,6 +82,21 @@ func TestSchemasAreSeparate(t *testing.T) {
 	}
 }
 
+// TestSchemaNameQuoted checks that a schema name that is not a plain
+// lower-case identifier works.
+func TestSchemaNameQuoted(t *testing.T) {
+	url, schema := pgtest.NewSchema(t)
+	s, err := Open(t.Context(), url, Options{Schema: "Mixed Case-" + schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put(t, s, "x")
+	if seq, err := s.LastSeq(t.Context()); err != nil || seq != 1 {
+		t.Errorf("LastSeq = %d, %v; want 1", seq, err)
+	}
+}
+
 // TestConcurrentOpen checks that nodes starting at once on an empty schema
 // all succeed: the migration race is retried.
 func TestConcurrentOpen(t *testing.T) {
