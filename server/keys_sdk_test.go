@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
@@ -96,10 +97,24 @@ func TestAccessKeysLifecycle(t *testing.T) {
 	must(root.UpdateAccessKey(ctx, &iamsdk.UpdateAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(id0), Status: types.StatusTypeActive}))
 	must(alice.GetUser(ctx, &iamsdk.GetUserInput{}))
 
-	// GetAccessKeyLastUsed names the owner.
+	// GetAccessKeyLastUsed names the owner; an unused key has N/A, a used
+	// one (recorded through the audit trail, asynchronously) its last use.
 	lu := must(root.GetAccessKeyLastUsed(ctx, &iamsdk.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id1)}))
-	if *lu.UserName != "alice" || lu.AccessKeyLastUsed == nil || *lu.AccessKeyLastUsed.ServiceName != "N/A" || *lu.AccessKeyLastUsed.Region != "N/A" {
+	if *lu.UserName != "alice" || lu.AccessKeyLastUsed == nil || *lu.AccessKeyLastUsed.ServiceName != "N/A" || *lu.AccessKeyLastUsed.Region != "N/A" ||
+		lu.AccessKeyLastUsed.LastUsedDate != nil {
 		t.Fatalf("GetAccessKeyLastUsed of an unused key: %+v %+v", lu, lu.AccessKeyLastUsed)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		used := must(root.GetAccessKeyLastUsed(ctx, &iamsdk.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id0)})).AccessKeyLastUsed
+		if used.LastUsedDate != nil {
+			if *used.ServiceName != "iam" || *used.Region != testserver.DefaultRegion || time.Since(*used.LastUsedDate) > time.Minute {
+				t.Fatalf("GetAccessKeyLastUsed of a used key: %+v", used)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("last use of %s never recorded: %+v", id0, used)
+		}
 	}
 
 	// A deleted key no longer signs, and frees its place in the quota.
