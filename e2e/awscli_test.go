@@ -72,7 +72,7 @@ type cliResult struct {
 // run runs `aws ARGS...`.
 func (c *awsCLI) run(t *testing.T, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // generous: loaded CI machines
 	defer cancel()
 	out, errOut, code := runTool(ctx, c.dir, c.env, c.path, args...)
 	return cliResult{args: args, stdout: out, stderr: errOut, code: code}
