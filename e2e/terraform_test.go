@@ -134,12 +134,6 @@ func TestTerraform(t *testing.T) {
 
 	tf.mustRun(t, "init", "-input=false")
 	tf.mustRun(t, "apply", "-auto-approve", "-input=false")
-	destroyed := false
-	t.Cleanup(func() {
-		if !destroyed { // leave the server clean for the log, even after a failure
-			tf.run(t, "destroy", "-auto-approve", "-input=false")
-		}
-	})
 	if out, code := tf.run(t, "plan", "-detailed-exitcode", "-input=false"); code != 0 {
 		t.Errorf("plan after apply: exit %d, want 0 (no changes)\n%s", code, out)
 	}
@@ -214,7 +208,6 @@ func TestTerraform(t *testing.T) {
 	// The plan above has just compared the state with the server: no
 	// second refresh.
 	tf.mustRun(t, "destroy", "-auto-approve", "-input=false", "-refresh=false")
-	destroyed = true
 
 	t.Run("destroyed", func(t *testing.T) {
 		var left []string
