@@ -400,38 +400,6 @@ func (sn *Snapshot) managedPolicy(account, arn string) (*Policy, bool) {
 	return p, ok
 }
 
-// attachments counts the users, groups and roles of an account that have
-// the policy attached.
-func (sn *Snapshot) attachments(account, arn string) int {
-	sn.mu.RLock()
-	defer sn.mu.RUnlock()
-	n := 0
-	count := func(list []AttachedPolicy) {
-		for _, a := range list {
-			if a.PolicyArn == arn {
-				n++
-			}
-		}
-	}
-	prefix := account + "/"
-	for k, u := range sn.users {
-		if strings.HasPrefix(k, prefix) {
-			count(u.Attached)
-		}
-	}
-	for k, g := range sn.groups {
-		if strings.HasPrefix(k, prefix) {
-			count(g.Attached)
-		}
-	}
-	for k, r := range sn.roles {
-		if strings.HasPrefix(k, prefix) {
-			count(r.Attached)
-		}
-	}
-	return n
-}
-
 // key returns an access key's metadata.
 func (sn *Snapshot) key(id string) (*AccessKey, bool) {
 	sn.mu.RLock()
