@@ -16,7 +16,6 @@ import (
 
 	"github.com/gatehouse-iam/gatehouse/audit"
 	"github.com/gatehouse-iam/gatehouse/store"
-	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 )
 
 const auditUsage = `usage: gatehouse audit <export|verify|query> [flags]
@@ -27,6 +26,9 @@ const auditUsage = `usage: gatehouse audit <export|verify|query> [flags]
           unlisted files; exits 1 on any failure
   query   search and count the audit records, e.g. what a role used in the last 90 days:
           gatehouse audit query --principal arn:aws:iam::123456789012:role/app --since 90d --group-by action
+
+export and query read the deployment named by --data-dir (SQLite) or --database-url (PostgreSQL);
+the signing key (audit-signing.key) and the export state stay in --data-dir.
 `
 
 // runAudit implements `gatehouse audit`.
@@ -48,41 +50,34 @@ func runAudit(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 // signingKeyFile is the audit signing key's name in the data directory.
 const signingKeyFile = "audit-signing.key"
 
-func dataDirFlag(fs *flag.FlagSet) *string {
-	home, _ := os.UserHomeDir()
-	return fs.String("data-dir", envOr("GATEHOUSE_DATA_DIR", filepath.Join(home, ".gatehouse")), "the server's data directory")
-}
-
-// openAudit opens a data directory's audit store, and lists the accounts the
-// entity store knows when account is empty.
-func openAudit(ctx context.Context, dataDir, account string) (*sqlite.Store, []string, error) {
-	path := filepath.Join(dataDir, "audit.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, err
+// openAudit opens a deployment's audit store (SQLite in the data directory,
+// which must exist, or PostgreSQL), and lists the accounts of its entity
+// store when account is empty.
+func openAudit(ctx context.Context, f storeFlags, account string) (store.Store, []string, error) {
+	if f.databaseURL == "" {
+		if _, err := os.Stat(f.sqlitePath(true)); err != nil {
+			return nil, nil, err
+		}
 	}
-	st, err := sqlite.Open(path)
+	st, err := f.open(ctx, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	if account != "" {
 		return st, []string{account}, nil
 	}
-	accounts, err := knownAccounts(ctx, dataDir)
+	ents, err := f.open(ctx, false)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	defer ents.Close()
+	accounts, err := accountsOf(ctx, ents)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	return st, accounts, nil
-}
-
-// knownAccounts lists the accounts of a data directory's entity store.
-func knownAccounts(ctx context.Context, dataDir string) ([]string, error) {
-	st, err := sqlite.Open(filepath.Join(dataDir, "gatehouse.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	return accountsOf(ctx, st)
 }
 
 // accountsOf lists the accounts in an entity store (IAM's account records).
@@ -101,7 +96,8 @@ func accountsOf(ctx context.Context, st store.Store) ([]string, error) {
 func runAuditExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := dataDirFlag(fs)
+	var sf storeFlags
+	sf.register(fs)
 	out := fs.String("out", "", "export directory (required)")
 	account := fs.String("account", "", "export only this account (default: every account)")
 	since := fs.String("since", "", "first export only: start at this time (RFC 3339) or this long ago (90d, 12h)")
@@ -124,19 +120,19 @@ func runAuditExport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	ctx := context.Background()
-	st, accounts, err := openAudit(ctx, *dataDir, *account)
+	st, accounts, err := openAudit(ctx, sf, *account)
 	if err != nil {
 		fmt.Fprintf(stderr, "gatehouse audit export: %v\n", err)
 		return 1
 	}
 	defer st.Close()
-	key, err := audit.LoadOrCreateSigningKey(filepath.Join(*dataDir, signingKeyFile))
+	key, err := audit.LoadOrCreateSigningKey(filepath.Join(sf.dataDir, signingKeyFile))
 	if err != nil {
 		fmt.Fprintf(stderr, "gatehouse audit export: %v\n", err)
 		return 1
 	}
 	rep, err := audit.Export(ctx, st, audit.ExportOptions{Dir: *out, Accounts: accounts, Since: start, Until: now.Add(-*settle),
-		PerFile: *perFile, Key: key, StatePath: filepath.Join(*dataDir, "audit-export.json")})
+		PerFile: *perFile, Key: key, StatePath: filepath.Join(sf.dataDir, "audit-export.json")})
 	if err != nil {
 		fmt.Fprintf(stderr, "gatehouse audit export: %v\n", err)
 		return 1
@@ -181,7 +177,8 @@ func runAuditVerify(args []string, stdout, stderr io.Writer) int {
 func runAuditQuery(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit query", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := dataDirFlag(fs)
+	var sf storeFlags
+	sf.register(fs)
 	var f audit.Filter
 	account := fs.String("account", "", "account (default: every account, and calls that failed authentication)")
 	fs.StringVar(&f.Principal, "principal", "", "caller ARN or name; a role also matches its sessions")
@@ -224,7 +221,7 @@ func runAuditQuery(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	st, accounts, err := openAudit(ctx, *dataDir, *account)
+	st, accounts, err := openAudit(ctx, sf, *account)
 	if err != nil {
 		fmt.Fprintf(stderr, "gatehouse audit query: %v\n", err)
 		return 1
