@@ -271,8 +271,11 @@ func (s *Server) serveIAM(call *iam.Call, id *identity, name string) (any, error
 	// IAM resources belong to the caller's account (AWS managed policies,
 	// arn:aws:iam::aws:policy/…, are readable by every account).
 	areq := &authz.Request{Principal: id.principal, Action: "iam:" + op.Name, Resource: resource, ResourceAccount: call.Account, Context: call.Context}
-	var ex authz.Explanation
-	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
+	pol := s.policies(id)
+	if authz.Evaluate(pol, areq, nil) != authz.Allow {
+		// Explain only denials: the allowed path stays allocation-free.
+		var ex authz.Explanation
+		authz.Evaluate(pol, areq, &ex)
 		return nil, s.sts.Denied(&ex, areq)
 	}
 	return op.Handle(s.iam, call)
