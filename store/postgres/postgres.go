@@ -164,6 +164,12 @@ func beforeCommit(err error) error {
 // worth retrying, or the attempts run out (ErrBusy). A cancelled ctx wins
 // over whatever error the interrupted attempt produced.
 func retry(ctx context.Context, attempt func() error) error {
+	return retryIf(ctx, retryable, attempt)
+}
+
+// retryIf is retry with its own judgement of which errors are worth
+// another attempt.
+func retryIf(ctx context.Context, retryable func(error) bool, attempt func() error) error {
 	for i := 0; ; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -206,14 +212,11 @@ func sqlState(err error) string {
 }
 
 // retryable reports whether running the transaction again may succeed and
-// cannot apply it twice: serialization failures, deadlocks, the races of
-// concurrent schema creation, and connection failures before the request
-// reached the server.
+// cannot apply it twice: serialization failures, deadlocks, and connection
+// failures before the request reached the server or before COMMIT.
 func retryable(err error) bool {
 	switch sqlState(err) {
 	case "40001", "40P01": // serialization_failure, deadlock_detected
-		return true
-	case "42P07", "42P06", "23505": // duplicate table or schema: only migrate creates them
 		return true
 	case "57P01", "57P02", "57P03": // admin shutdown, crash shutdown, cannot connect now
 		return true

@@ -52,7 +52,7 @@ var migrations = [][]string{
 // tables; the loser's transaction fails and is retried, and then finds the
 // work done.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, steps [][]string) error {
-	return retry(ctx, func() error {
+	return retryIf(ctx, migrationRetryable, func() error {
 		tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 		if err != nil {
 			return err
@@ -93,4 +93,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string, steps [][]s
 		}
 		return tx.Commit(ctx)
 	})
+}
+
+// migrationRetryable adds to retryable the errors of nodes creating the
+// same schema at once: the loser's CREATE finds the winner's object
+// (duplicate schema or table, or the catalog's unique index).
+func migrationRetryable(err error) bool {
+	switch sqlState(err) {
+	case "42P06", "42P07", "23505":
+		return true
+	}
+	return retryable(err)
 }
