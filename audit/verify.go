@@ -159,14 +159,18 @@ func verifyChain(dir, account string, objects []string, pub *rsa.PublicKey, list
 			}
 		}
 		for _, lf := range d.LogFiles {
-			verifyLogFile(dir, lf, listed, rep)
+			verifyLogFile(dir, account, lf, listed, rep)
 		}
 	}
 }
 
 // verifyLogFile checks one listed log file.
-func verifyLogFile(dir string, lf DigestLogFile, listed map[string]bool, rep *VerifyReport) {
+func verifyLogFile(dir, account string, lf DigestLogFile, listed map[string]bool, rep *VerifyReport) {
 	obj := path.Clean(lf.Object)
+	if !strings.HasPrefix(obj, account+"/") || strings.HasPrefix(obj, account+"/digest/") {
+		rep.fail(account, "a digest lists %q, which is not a log file of the account", lf.Object)
+		return
+	}
 	listed[obj] = true
 	content, err := gunzipFile(filepath.Join(dir, filepath.FromSlash(obj)))
 	switch {
