@@ -110,7 +110,11 @@ func Start() (*Server, error) {
 			return nil, err
 		}
 	}
-	if s.dir, err = os.MkdirTemp("", "gatehouse-pg-"); err != nil {
+	base := os.TempDir()
+	if s.cred != nil && !traversable(base) {
+		base = "/tmp" // the postgres user must reach the directory
+	}
+	if s.dir, err = os.MkdirTemp(base, "gatehouse-pg-"); err != nil {
 		return nil, err
 	}
 	if s.cred != nil {
@@ -256,6 +260,20 @@ func postgresUser() (*syscall.Credential, error) {
 		return nil, err
 	}
 	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// traversable reports whether every directory from dir up to the root lets
+// other users through (the x bit for others).
+func traversable(dir string) bool {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 // freePort asks the kernel for a free loopback TCP port.
