@@ -42,6 +42,12 @@ func AWSError(err error, code string) *awserr.Error {
 	if e := awserr.As(err); e != nil {
 		return e
 	}
+	var u interface{ ServiceUnavailable() bool }
+	if errors.As(err, &u) && u.ServiceUnavailable() {
+		e := awserr.New("ServiceUnavailable", "The service is unavailable. Please try again later.")
+		e.Status, e.Receiver = 503, true
+		return e
+	}
 	e := awserr.New(code, "An internal error occurred.")
 	e.Status, e.Receiver = 500, true
 	return e

@@ -3,11 +3,13 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/protocol/model"
+	"github.com/gatehouse-iam/gatehouse/store"
 )
 
 func TestParamsAccessors(t *testing.T) {
@@ -168,5 +170,15 @@ func TestErrors(t *testing.T) {
 	if e := AWSError(errors.New("secret detail"), "ServiceFailure"); e.Code != "ServiceFailure" || e.Status != 500 ||
 		!e.Receiver || e.Message != "An internal error occurred." {
 		t.Errorf("server fault %+v", e)
+	}
+}
+
+func TestAWSErrorUnavailable(t *testing.T) {
+	e := AWSError(fmt.Errorf("writing: %w", store.ErrBusy), "ServiceFailure")
+	if e.Code != "ServiceUnavailable" || e.Status != 503 {
+		t.Fatalf("busy store: %+v", e)
+	}
+	if e := AWSError(errors.New("disk on fire"), "ServiceFailure"); e.Code != "ServiceFailure" || e.Status != 500 || strings.Contains(e.Message, "fire") {
+		t.Fatalf("internal error: %+v", e)
 	}
 }

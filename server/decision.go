@@ -19,6 +19,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/evaldoc"
 	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/protocol"
 )
 
 // The Gatehouse-native API (JSON over HTTP under /_gatehouse/v1/, SigV4 with
@@ -114,10 +115,7 @@ type signedRequest struct {
 
 // v1Error writes a JSON error in the shape of AWS's JSON protocols.
 func v1Error(w http.ResponseWriter, err error) {
-	e := awserr.As(err)
-	if e == nil {
-		e = awserr.New("InternalFailure", "An internal error occurred.")
-	}
+	e := protocol.AWSError(err, "InternalFailure")
 	writeJSON(w, e.Status, map[string]any{"__type": e.Code, "message": e.Message})
 }
 

@@ -78,10 +78,20 @@ var (
 	// ErrPruned: Changes was asked for changes that Prune (or a reset) removed;
 	// the reader must reload its snapshot.
 	ErrPruned = errors.New("store: changes pruned")
-	// ErrBusy: the store stayed contended after every retry; the request may
-	// be retried later (AWS callers answer ServiceUnavailable / Throttling).
-	ErrBusy = errors.New("store: busy")
+	// ErrBusy: the store stayed contended (or unreachable) after every
+	// retry; the request may be retried later. It reports
+	// ServiceUnavailable() true, which the wire protocols answer with AWS's
+	// 503 ServiceUnavailable.
+	ErrBusy error = busyError{}
 )
+
+// busyError is ErrBusy's type.
+type busyError struct{}
+
+func (busyError) Error() string { return "store: busy" }
+
+// ServiceUnavailable marks the error as a temporary unavailability.
+func (busyError) ServiceUnavailable() bool { return true }
 
 // Key identifies a record.
 type Key struct {
