@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/audit"
 	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -245,6 +246,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 	}
 	if rec.AccountID == "" {
 		rec.AccountID = call.Account
+	}
+	if rec.AccountID == "" {
+		// A refused federation call belongs to the role's account, as
+		// CloudTrail files it.
+		rec.AccountID = arn.AccountOf(req.Params.String("RoleArn"))
 	}
 	if err != nil {
 		if awserr.As(err) == nil {
