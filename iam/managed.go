@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -347,8 +348,10 @@ func listPolicyVersions(s *Service, c *Call) (any, error) {
 			versions = append(versions, map[string]any{"VersionId": v.VersionId, "IsDefaultVersion": v.IsDefaultVersion, "CreateDate": v.CreateDate})
 		}
 	}
+	// Newest first, as IAM lists them (v10 before v9).
 	pg, trunc, marker, err := page(c.Params, versions, func(m map[string]any) string {
-		return fmt.Sprintf("%06d", len(m["VersionId"].(string))) + m["VersionId"].(string)
+		n, _ := strconv.Atoi(strings.TrimPrefix(m["VersionId"].(string), "v"))
+		return fmt.Sprintf("%010d", 1_000_000_000-n)
 	})
 	if err != nil {
 		return nil, err
