@@ -16,6 +16,7 @@ func TestCLIOrganizations(t *testing.T) {
 	dir := t.TempDir()
 	aws.ok(t, "organizations", "create-organization", "--feature-set", "ALL")
 	rootID := field(aws.ok(t, "organizations", "list-roots"), "Roots", 0, "Id").(string)
+	aws.ok(t, "organizations", "enable-policy-type", "--root-id", rootID, "--policy-type", "SERVICE_CONTROL_POLICY")
 	ou := field(aws.ok(t, "organizations", "create-organizational-unit", "--parent-id", rootID, "--name", "workloads"),
 		"OrganizationalUnit", "Id").(string)
 	status := aws.ok(t, "organizations", "create-account", "--email", "dev@example.com", "--account-name", "dev")
@@ -62,6 +63,7 @@ func TestTerraformOrganizations(t *testing.T) {
 	aws := newAWSCLI(t, srv.URL, rootKeyID, rootSecret)
 	aws.ok(t, "organizations", "create-organization", "--feature-set", "ALL")
 	rootID := field(aws.ok(t, "organizations", "list-roots"), "Roots", 0, "Id").(string)
+	aws.ok(t, "organizations", "enable-policy-type", "--root-id", rootID, "--policy-type", "SERVICE_CONTROL_POLICY")
 	ou := field(aws.ok(t, "organizations", "create-organizational-unit", "--parent-id", rootID, "--name", "workloads"),
 		"OrganizationalUnit", "Id").(string)
 	tf := newTerraform(t, srv.URL, "organizations.tf")

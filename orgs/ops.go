@@ -189,11 +189,9 @@ func createOrganization(s *Service, c *iam.Call) (any, error) {
 		CreateStatuses: map[string]*createStatus{}}
 	st.Accounts[c.Account] = &account{ID: c.Account, Name: "Management", Email: st.ManagementEmail, Status: "ACTIVE",
 		State: "ACTIVE", JoinedMethod: "CREATED", Joined: c.Now, Parent: st.RootID}
-	if feature == "ALL" {
-		// "The new organization is created with all features enabled and
-		// service control policies automatically enabled in the root."
-		enablePolicyType(st, SCP)
-	}
+	// A new organization's root has no policy type enabled, as on AWS
+	// (Terraform's enabled_policy_types and the console enable SCPs with
+	// EnablePolicyType), although the API reference says otherwise.
 	err := s.store.Update(c.Ctx, func(tx store.Tx) error {
 		if _, err := tx.Get(c.Ctx, store.Key{Kind: kindMember, ID: c.Account}); err == nil {
 			return awserr.New("AlreadyInOrganizationException", "The AWS account is already a member of an organization.")

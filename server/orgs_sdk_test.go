@@ -40,6 +40,10 @@ func TestOrganizationGuardrails(t *testing.T) {
 	roots, err := org.ListRoots(ctx, &orgsdk.ListRootsInput{})
 	must(roots, err)
 	rootID := *roots.Roots[0].Id
+	if len(roots.Roots[0].PolicyTypes) != 0 {
+		t.Fatalf("a new organization's root has policy types enabled: %+v", roots.Roots[0].PolicyTypes)
+	}
+	must(org.EnablePolicyType(ctx, &orgsdk.EnablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: orgtypes.PolicyTypeServiceControlPolicy}))
 	created, err := org.CreateAccount(ctx, &orgsdk.CreateAccountInput{AccountName: aws.String("dev"), Email: aws.String("dev@example.com")})
 	must(created, err)
 	member := *created.CreateAccountStatus.AccountId

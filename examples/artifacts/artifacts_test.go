@@ -193,6 +193,9 @@ func TestArtifactsBehindGateway(t *testing.T) {
 	// management account, with a role the management account may assume.
 	org := orgsdk.NewFromConfig(e.ts.RootConfig())
 	must(org.CreateOrganization(ctx, &orgsdk.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}))
+	roots, err := org.ListRoots(ctx, &orgsdk.ListRootsInput{})
+	must(roots, err)
+	must(org.EnablePolicyType(ctx, &orgsdk.EnablePolicyTypeInput{RootId: roots.Roots[0].Id, PolicyType: orgtypes.PolicyTypeServiceControlPolicy}))
 	created, err := org.CreateAccount(ctx, &orgsdk.CreateAccountInput{AccountName: aws.String("partner"), Email: aws.String("partner@example.com")})
 	must(created, err)
 	partner := *created.CreateAccountStatus.AccountId
