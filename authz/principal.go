@@ -88,9 +88,12 @@ func (p *Principal) keys() *principalKeys {
 // (IAM User Guide, reference_policies_variables#principaltable).
 func (p *Principal) derive() *principalKeys {
 	k := &principalKeys{keys: make(map[string][]string, 8+len(p.Tags))}
+	// One backing array holds every single-valued key's value.
+	vals := make([]string, 0, 8+len(p.Tags))
 	set := func(key, v string) {
 		if v != "" {
-			k.keys[key] = []string{v}
+			vals = append(vals, v)
+			k.keys[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	c := &k.caller
@@ -148,7 +151,9 @@ func (p *Principal) derive() *principalKeys {
 	}
 	set("aws:principalisawsservice", isService)
 	for tk, tv := range p.Tags {
-		k.keys["aws:principaltag/"+strings.ToLower(tk)] = []string{tv}
+		// A tag's value may be empty and still be present.
+		vals = append(vals, tv)
+		k.keys["aws:principaltag/"+strings.ToLower(tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	return k
 }
