@@ -87,9 +87,12 @@ func (p *Principal) keys() *principalKeys {
 // derive fills the principal-derived global condition keys as AWS does
 // (IAM User Guide, reference_policies_variables#principaltable).
 func (p *Principal) derive() *principalKeys {
-	k := &principalKeys{keys: make(map[string][]string, 8+len(p.Tags))}
+	// Size the map exactly: up to 8 entries fit Go's small-map layout, which
+	// costs one allocation instead of a table.
+	n := derivedKeyCount(p.Type) + len(p.Tags)
+	k := &principalKeys{keys: make(map[string][]string, n)}
 	// One backing array holds every single-valued key's value.
-	vals := make([]string, 0, 8+len(p.Tags))
+	vals := make([]string, 0, n)
 	set := func(key, v string) {
 		if v != "" {
 			vals = append(vals, v)
@@ -156,6 +159,20 @@ func (p *Principal) derive() *principalKeys {
 		k.keys["aws:principaltag/"+strings.ToLower(tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	return k
+}
+
+// derivedKeyCount is how many global keys derive sets for a principal type
+// (at most; some may be absent).
+func derivedKeyCount(t PrincipalType) int {
+	switch t {
+	case User:
+		return 6
+	case Service, IdentityProvider:
+		return 2
+	case Anonymous:
+		return 4
+	}
+	return 5
 }
 
 // isAWSPrincipal reports whether the principal is an authenticated identity
