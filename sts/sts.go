@@ -28,7 +28,7 @@ type Service struct {
 	iam       *iam.Service
 	ring      *KeyRing
 	partition string
-	sessions  sync.Map // token → *Session, bounded by maxCachedSessions
+	sessions  sync.Map // access key id → *Session, bounded by maxCachedSessions
 	count     int64
 	compiled  compileCache // session policies and trust policies by document
 	mu        sync.Mutex
@@ -50,6 +50,7 @@ type Session struct {
 	Principal *authz.Principal
 	session   *policy.Set // compiled session policies, nil if none
 	bad       error       // set when a session policy no longer compiles
+	token     string      // the token the session was opened from
 }
 
 // maxCachedSessions bounds the token cache.
@@ -59,8 +60,10 @@ const maxCachedSessions = 10000
 // returns AWS's errors: InvalidClientTokenId for tokens this deployment did
 // not issue or that do not belong to the key, ExpiredToken after expiry.
 func (s *Service) Authenticate(accessKeyID, token string, now time.Time) (*Session, error) {
+	// Sessions are cached by access key id (short to hash); a hit counts
+	// only for the very token the session was opened from.
 	var sess *Session
-	if v, ok := s.sessions.Load(token); ok {
+	if v, ok := s.sessions.Load(accessKeyID); ok && v.(*Session).token == token {
 		sess = v.(*Session)
 	} else {
 		c, err := s.ring.Open(token)
@@ -68,7 +71,10 @@ func (s *Service) Authenticate(accessKeyID, token string, now time.Time) (*Sessi
 			return nil, invalidClientToken()
 		}
 		sess = s.newSession(c)
-		s.remember(token, sess)
+		if c.AccessKeyID == accessKeyID {
+			sess.token = token
+			s.remember(accessKeyID, sess)
+		}
 	}
 	if sess.Claims.AccessKeyID != accessKeyID {
 		return nil, invalidClientToken()
@@ -86,14 +92,14 @@ func invalidClientToken() error {
 	return awserr.New("InvalidClientTokenId", "The security token included in the request is invalid.")
 }
 
-func (s *Service) remember(token string, sess *Session) {
+func (s *Service) remember(accessKeyID string, sess *Session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.count >= maxCachedSessions {
 		s.sessions.Clear()
 		s.count = 0
 	}
-	s.sessions.Store(token, sess)
+	s.sessions.Store(accessKeyID, sess)
 	s.count++
 }
 
