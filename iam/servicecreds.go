@@ -265,20 +265,7 @@ func (s *Service) modifyServiceCred(c *Call, fn func(o credOwner, sc *ServiceCre
 		return err
 	}
 	id := c.Params.String("ServiceSpecificCredentialId")
-	return s.update(c.Ctx, func(tx store.Tx) error {
-		o, err := readCredOwner(c, tx, name)
-		if err != nil {
-			return err
-		}
-		sc, err := readOwned[ServiceCredential](c, tx, kindServiceCred, id, o, serviceCredMissing(id))
-		if err != nil {
-			return err
-		}
-		if fn(o, sc) {
-			return tx.Delete(c.Ctx, store.Key{Kind: kindServiceCred, Account: c.Account, ID: id}, 0)
-		}
-		return put(c.Ctx, tx, kindServiceCred, c.Account, id, o.Parent, sc, false)
-	})
+	return modifyOwned(s, c, kindServiceCred, name, id, serviceCredMissing(id), fn)
 }
 
 func updateServiceCred(s *Service, c *Call) (any, error) {

@@ -131,20 +131,7 @@ func (s *Service) modifySigningCert(c *Call, fn func(sc *SigningCertificate) (de
 		return err
 	}
 	id := c.Params.String("CertificateId")
-	return s.update(c.Ctx, func(tx store.Tx) error {
-		o, err := readCredOwner(c, tx, name)
-		if err != nil {
-			return err
-		}
-		sc, err := readOwned[SigningCertificate](c, tx, kindSigningCert, id, o, signingCertMissing(id))
-		if err != nil {
-			return err
-		}
-		if fn(sc) {
-			return tx.Delete(c.Ctx, store.Key{Kind: kindSigningCert, Account: c.Account, ID: id}, 0)
-		}
-		return put(c.Ctx, tx, kindSigningCert, c.Account, id, o.Parent, sc, false)
-	})
+	return modifyOwned(s, c, kindSigningCert, name, id, signingCertMissing(id), func(_ credOwner, sc *SigningCertificate) bool { return fn(sc) })
 }
 
 func updateSigningCert(s *Service, c *Call) (any, error) {

@@ -274,20 +274,7 @@ func listSSHKeys(s *Service, c *Call) (any, error) {
 // back) or delete it.
 func (s *Service) modifySSHKey(c *Call, fn func(k *SSHPublicKey) (del bool)) error {
 	id := c.Params.String("SSHPublicKeyId")
-	return s.update(c.Ctx, func(tx store.Tx) error {
-		o, err := readCredOwner(c, tx, c.Params.String("UserName"))
-		if err != nil {
-			return err
-		}
-		k, err := readOwned[SSHPublicKey](c, tx, kindSSHKey, id, o, sshKeyMissing(id))
-		if err != nil {
-			return err
-		}
-		if fn(k) {
-			return tx.Delete(c.Ctx, store.Key{Kind: kindSSHKey, Account: c.Account, ID: id}, 0)
-		}
-		return put(c.Ctx, tx, kindSSHKey, c.Account, id, o.Parent, k, false)
-	})
+	return modifyOwned(s, c, kindSSHKey, c.Params.String("UserName"), id, sshKeyMissing(id), func(_ credOwner, k *SSHPublicKey) bool { return fn(k) })
 }
 
 func updateSSHKey(s *Service, c *Call) (any, error) {

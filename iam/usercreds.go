@@ -69,6 +69,26 @@ func readOwned[T any](c *Call, tx store.Tx, kind, id string, o credOwner, missin
 	return v, nil
 }
 
+// modifyOwned reads credential id of kind belonging to the named user (the
+// root user when name is empty) and lets fn change it (written back) or
+// delete it, in one transaction.
+func modifyOwned[T any](s *Service, c *Call, kind, name, id, missing string, fn func(o credOwner, v *T) (del bool)) error {
+	return s.update(c.Ctx, func(tx store.Tx) error {
+		o, err := readCredOwner(c, tx, name)
+		if err != nil {
+			return err
+		}
+		v, err := readOwned[T](c, tx, kind, id, o, missing)
+		if err != nil {
+			return err
+		}
+		if fn(o, v) {
+			return tx.Delete(c.Ctx, store.Key{Kind: kind, Account: c.Account, ID: id}, 0)
+		}
+		return put(c.Ctx, tx, kind, c.Account, id, o.Parent, v, false)
+	})
+}
+
 // userCredentialsConflict reports the DeleteConflict DeleteUser must return
 // while a user still has signing certificates, SSH public keys or
 // service-specific credentials (nil when it has none). It reads in tx, the
