@@ -196,9 +196,16 @@ func measure(ctx context.Context, c *client, p plan) *result {
 // until a response arrives after until or ctx ends; it records the
 // responses that arrive between from and until.
 func (r *result) work(ctx context.Context, c *client, t target, bodies [][]byte, first int, from, until time.Time) {
+	k, err := c.newConn(t)
+	if err != nil {
+		r.transport++
+		r.sample = err.Error()
+		return
+	}
+	defer k.close()
 	for i := first; ctx.Err() == nil; i++ {
 		start := time.Now()
-		status, errBody, err := c.post(ctx, t, bodies[i%len(bodies)])
+		status, errBody, err := k.post(ctx, bodies[i%len(bodies)])
 		end := time.Now()
 		if end.After(until) || ctx.Err() != nil {
 			return

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,7 @@ type serveConfig struct {
 	databaseURL, databaseSchema                      string        // PostgreSQL instead of SQLite: shared by every node
 	masterKeyFile                                    string        // the at-rest key, shared by every node
 	pollInterval                                     time.Duration // how often a PostgreSQL node polls the change feed
+	cpuProfile                                       string        // write a CPU profile here until shutdown
 }
 
 // bootstrapFile is kept in the data directory: the first account and its
@@ -76,10 +78,24 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.databaseSchema, "database-schema", envOr("GATEHOUSE_DATABASE_SCHEMA", "gatehouse"), "PostgreSQL schema of the entities; the audit trail goes to SCHEMA_audit")
 	fs.StringVar(&cfg.masterKeyFile, "master-key-file", os.Getenv("GATEHOUSE_MASTER_KEY_FILE"), "file holding the at-rest master key (base64 of 32 bytes; default: $GATEHOUSE_MASTER_KEY, else the data directory's bootstrap.json)")
 	fs.DurationVar(&cfg.pollInterval, "poll-interval", 50*time.Millisecond, "with --database-url: how often to poll the change feed for other nodes' writes")
+	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a Go CPU profile (pprof) to this file until the server stops")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "gatehouse serve: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "gatehouse serve: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, cfg, stdout, logger); err != nil {
