@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -25,9 +26,17 @@ import (
 const kindBatch = "audit.batch"
 
 // Recorder writes events to a store in batches. Record waits until its
-// event is committed, so an answered request has a durable record; the
-// commit of one batch covers every event that arrived while the previous one
-// was being written.
+// event is durable, so an answered request has a record; the commit of one
+// batch covers every event that arrived while the previous one was being
+// written.
+//
+// Without a journal (NewRecorder) a batch is durable when the store has
+// committed it. With one (OpenRecorder), a batch is durable when it is
+// appended and synced to the journal, which costs far less than a store
+// transaction; the store then receives the acknowledged batches in larger
+// transactions, a little later. Reader returns a view of the store that
+// waits for those before every read, so a reader on this node sees every
+// acknowledged event.
 type Recorder struct {
 	st    store.Store
 	now   func() time.Time // the commit clock
@@ -36,6 +45,27 @@ type Recorder struct {
 
 	mu     sync.RWMutex // held for reading while enqueueing, for writing by Close
 	closed bool
+
+	journal *journal // nil: batches go to the store before they are acknowledged
+	// With a journal, the applier's state, under amu.
+	amu       sync.Mutex
+	unapplied []journaled   // acknowledged batches not yet in the store, in order
+	acked     uint64        // batches acknowledged so far
+	applied   uint64        // of those, batches in the store
+	applyErr  error         // the last failed store write, until one succeeds
+	appliedCh chan struct{} // closed (and replaced) whenever applied grows or applyErr is set
+	dropped   uint64        // journal segments below this are deleted
+	wake      chan struct{} // a batch was acknowledged
+	flush     chan struct{} // a reader waits for the store
+	stop      chan struct{} // closed once no batch will come
+
+	closeRetries int // the applier's store writes retried while closing
+}
+
+// journaled is a batch's records and the journal segment holding them.
+type journaled struct {
+	recs []store.Record
+	seg  uint64
 }
 
 type pending struct {
@@ -48,8 +78,14 @@ type pending struct {
 // maxBatch bounds the events written in one transaction.
 const maxBatch = 512
 
+// applyDelay is how long the applier lets acknowledged batches gather before
+// writing them to the store, unless a reader is waiting: a store
+// transaction's cost is mostly fixed, so fewer, larger ones cost less.
+const applyDelay = 100 * time.Millisecond
+
 // NewRecorder starts a recorder writing to st (a store of its own: audit
-// volume stays out of the entity store and its change feed).
+// volume stays out of the entity store and its change feed). Each batch is
+// acknowledged once st has committed it.
 func NewRecorder(st store.Store) *Recorder {
 	return newRecorder(st, time.Now)
 }
@@ -62,10 +98,53 @@ func newRecorder(st store.Store, now func() time.Time) *Recorder {
 	return r
 }
 
+// OpenRecorder starts a recorder that makes each batch durable in the
+// journal in dir before acknowledging it and writes it to st afterwards (see
+// Recorder). Batches that an earlier process journaled but did not write to
+// st (it stopped or crashed first) are written now, before it returns.
+func OpenRecorder(ctx context.Context, st store.Store, dir string) (*Recorder, error) {
+	j, recs, err := openJournal(dir)
+	if err != nil {
+		return nil, fmt.Errorf("audit journal: %w", err)
+	}
+	if len(recs) > 0 {
+		if err := st.Update(ctx, func(tx store.Tx) error { return createMissing(ctx, tx, recs) }); err != nil {
+			j.close(false)
+			return nil, fmt.Errorf("audit journal: replay: %w", err)
+		}
+	}
+	if err := j.dropBefore(j.seg); err != nil {
+		j.close(false)
+		return nil, fmt.Errorf("audit journal: %w", err)
+	}
+	r := &Recorder{st: st, now: time.Now, queue: make(chan *pending, 4*maxBatch), journal: j, dropped: j.seg,
+		appliedCh: make(chan struct{}), wake: make(chan struct{}, 1), flush: make(chan struct{}, 1), stop: make(chan struct{})}
+	r.wg.Add(2)
+	go r.run()
+	go r.applier()
+	return r, nil
+}
+
+// createMissing writes the records that the store does not have yet: a
+// replayed batch may have reached the store before the process stopped.
+func createMissing(ctx context.Context, tx store.Tx, recs []store.Record) error {
+	for _, rec := range recs {
+		if _, err := tx.Get(ctx, rec.Key()); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if _, err := tx.Create(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ErrClosed is returned after Close.
 var ErrClosed = errors.New("audit: recorder closed")
 
-// Record builds the call's event and returns once it is committed.
+// Record builds the call's event and returns once it is durable.
 func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	ev := NewEvent(c, uuid.NewString())
 	data, err := json.Marshal(ev)
@@ -102,6 +181,9 @@ const linger = 500 * time.Microsecond
 
 func (r *Recorder) run() {
 	defer r.wg.Done()
+	if r.journal != nil {
+		defer close(r.stop)
+	}
 	timer := time.NewTimer(linger)
 	timer.Stop()
 	busy := false
@@ -139,8 +221,18 @@ func (r *Recorder) run() {
 		}
 		timer.Stop() // Go 1.23 timers: no stale tick survives Stop
 		busy = len(batch) > 1
-		recs := batchRecords(batch, r.now())
-		err := r.st.Update(context.Background(), func(tx store.Tx) error {
+		err := r.commit(batchRecords(batch, r.now()))
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// commit makes a batch durable: in the journal, whence the applier moves it
+// to the store, or else in the store.
+func (r *Recorder) commit(recs []store.Record) error {
+	if r.journal == nil {
+		return r.st.Update(context.Background(), func(tx store.Tx) error {
 			for _, rec := range recs {
 				if _, err := tx.Create(context.Background(), rec); err != nil {
 					return err
@@ -148,10 +240,181 @@ func (r *Recorder) run() {
 			}
 			return nil
 		})
-		for _, p := range batch {
-			p.done <- err
+	}
+	seg, err := r.journal.append(recs)
+	if err != nil {
+		return fmt.Errorf("audit journal: %w", err)
+	}
+	r.amu.Lock()
+	r.unapplied = append(r.unapplied, journaled{recs: recs, seg: seg})
+	r.acked++
+	r.amu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// applier writes acknowledged batches to the store: applyDelay after the
+// first one arrives, or at once when a reader waits, and everything left
+// when the recorder closes.
+func (r *Recorder) applier() {
+	defer r.wg.Done()
+	delay := time.NewTimer(applyDelay)
+	delay.Stop()
+	for {
+		stopping := false
+		select {
+		case <-r.wake:
+			delay.Reset(applyDelay)
+			select {
+			case <-delay.C:
+			case <-r.flush:
+			case <-r.stop:
+				stopping = true
+			}
+			delay.Stop()
+		case <-r.flush:
+		case <-r.stop:
+			stopping = true
+		}
+		err := r.applyPending()
+		if stopping {
+			for err != nil && r.retryApply() {
+				err = r.applyPending()
+			}
+			r.journal.close(err == nil)
+			return
+		}
+		if err != nil {
+			time.Sleep(100 * time.Millisecond) // the store is failing: retry soon, not at once
+			select {
+			case r.wake <- struct{}{}:
+			default:
+			}
 		}
 	}
+}
+
+// retryApply waits before another attempt to write what is left at close,
+// up to a few times; false gives up (the journal keeps the batches for the
+// next start).
+func (r *Recorder) retryApply() bool {
+	if r.closeRetries >= 3 {
+		return false
+	}
+	r.closeRetries++
+	time.Sleep(100 * time.Millisecond)
+	return true
+}
+
+// applyPending writes every acknowledged batch not yet in the store in one
+// transaction, then deletes the journal segments that are wholly applied.
+func (r *Recorder) applyPending() error {
+	r.amu.Lock()
+	work, target := r.unapplied, r.acked
+	r.unapplied = nil
+	r.amu.Unlock()
+	if len(work) == 0 {
+		return nil
+	}
+	err := r.st.Update(context.Background(), func(tx store.Tx) error {
+		for _, b := range work {
+			for _, rec := range b.recs {
+				if _, err := tx.Create(context.Background(), rec); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		// Segments before the last applied batch's hold only applied
+		// batches. (A failed delete is retried after the next apply.)
+		if last := work[len(work)-1].seg; last > r.dropped && r.journal.dropBefore(last) == nil {
+			r.dropped = last
+		}
+	}
+	r.amu.Lock()
+	defer r.amu.Unlock()
+	if err != nil {
+		r.unapplied = append(work, r.unapplied...)
+		r.applyErr = err
+	} else {
+		r.applied, r.applyErr = target, nil
+	}
+	close(r.appliedCh)
+	r.appliedCh = make(chan struct{})
+	return err
+}
+
+// Flush returns once every batch acknowledged before the call is in the
+// store, or with the store's error when writing them fails.
+func (r *Recorder) Flush(ctx context.Context) error {
+	if r.journal == nil {
+		return nil
+	}
+	r.amu.Lock()
+	target := r.acked
+	for r.applied < target {
+		if r.applyErr != nil {
+			err := r.applyErr
+			r.amu.Unlock()
+			return fmt.Errorf("audit: writing the journal to the store: %w", err)
+		}
+		ch := r.appliedCh
+		r.amu.Unlock()
+		select {
+		case r.flush <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		r.amu.Lock()
+	}
+	r.amu.Unlock()
+	return nil
+}
+
+// Reader returns the recorder's store as readers should use it: every read
+// first waits (Flush) for the acknowledged events still on their way from the
+// journal, so that it sees every event this node has acknowledged.
+func (r *Recorder) Reader() store.Store {
+	if r.journal == nil {
+		return r.st
+	}
+	return flushingStore{Store: r.st, r: r}
+}
+
+// flushingStore is Recorder.Reader's view of the store.
+type flushingStore struct {
+	store.Store
+	r *Recorder
+}
+
+func (f flushingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	if err := f.r.Flush(ctx); err != nil {
+		return err
+	}
+	return f.Store.View(ctx, fn)
+}
+
+func (f flushingStore) Changes(ctx context.Context, afterSeq int64, limit int) ([]store.Change, error) {
+	if err := f.r.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return f.Store.Changes(ctx, afterSeq, limit)
+}
+
+func (f flushingStore) LastSeq(ctx context.Context) (int64, error) {
+	if err := f.r.Flush(ctx); err != nil {
+		return 0, err
+	}
+	return f.Store.LastSeq(ctx)
 }
 
 // batchRecords groups a batch's events by account, one record each, with
