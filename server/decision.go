@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -160,6 +162,12 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 		v1Error(w, err)
 		return
 	}
+	if answer, ok := result.(encodedAnswer); ok {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(answer)
+		return
+	}
 	writeJSON(w, http.StatusOK, result)
 }
 
@@ -179,12 +187,11 @@ func (s *Server) allowedIn(id *identity, action, resource, account string) error
 	return nil
 }
 
-// authorizeAPI answers POST /_gatehouse/v1/authorize.
-func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, rec *audit.Call) (any, error) {
-	var in authorizeBody
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+// authorizeAPI answers POST /_gatehouse/v1/authorize, with the answer
+// encoded.
+func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, rec *audit.Call) (encodedAnswer, error) {
+	in, err := decodeAuthorizeBody(body)
+	if err != nil {
 		return nil, awserr.New("ValidationException", "The request body is not valid: "+err.Error())
 	}
 	batch := in.Requests != nil
@@ -194,7 +201,7 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	if len(in.Requests) == 0 || len(in.Requests) > 1000 {
 		return nil, awserr.New("ValidationException", "Give between 1 and 1,000 requests.")
 	}
-	subject, err := s.subjectOf(r, &in)
+	subject, err := s.subjectOf(r, in)
 	if err != nil {
 		return nil, err
 	}
@@ -211,26 +218,37 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		return nil, err
 	}
 	base := s.policiesOf(subject)
-	results := make([]evaldoc.Result, 0, len(in.Requests))
+	snap := s.iam.Snapshot()
+	now := s.now()
+	p := subject.principal
+	out := appendPrincipal(make([]byte, 0, 512*len(in.Requests)), answerPrincipal{ARN: p.ARN, Account: p.Account, Type: string(p.Type)})
+	if batch {
+		out = append(out, `,"results":[`...)
+	}
 	decisions := make([]auditDecision, 0, len(in.Requests))
-	for i, q := range in.Requests {
+	var (
+		ctx    authz.Context
+		ctxOf  map[string]contextValues // the question context ctx was made from
+		pol    authz.Policies
+		areq   authz.Request
+		ex     authz.Explanation
+		result evaldoc.Result
+	)
+	for i := range in.Requests {
+		q := &in.Requests[i]
 		if q.Action == "" || !strings.Contains(q.Action, ":") {
 			return nil, awserr.New("ValidationException", "requests["+itoa(i)+"]: action must be \"service:Name\".")
 		}
-		ctx := make(authz.Context, len(q.Context)+8)
-		for k, v := range q.Context {
-			ctx.Set(k, v...)
-		}
-		if subject.session != nil {
-			subject.session.Context(ctx, s.now())
+		if ctx == nil || !sameContext(q.Context, ctxOf) {
+			ctx, ctxOf = conditionContext(subject, q.Context, now), q.Context
 		}
 		resource := q.Resource
 		if resource == "" {
 			resource = "*"
 		}
-		pol := *base
+		pol = *base
 		owner := q.ResourceAccount
-		if set, account, ok := s.iam.Snapshot().ResourcePolicyFor(resource); ok {
+		if set, account, ok := snap.ResourcePolicyFor(resource); ok {
 			pol.Resource = set
 			if owner == "" {
 				owner = account
@@ -239,19 +257,55 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		if owner == "" {
 			owner = arn.AccountOf(resource)
 		}
-		areq := &authz.Request{Principal: subject.principal, Action: q.Action, Resource: resource, ResourceAccount: owner, Context: ctx}
-		var ex authz.Explanation
-		d := authz.Evaluate(s.iam.Guard(&pol, subject.principal, owner), areq, &ex)
-		results = append(results, evaldoc.ResultOf(d, &ex, areq))
-		decisions = append(decisions, auditDecision{Action: q.Action, Resource: resource, Decision: d.String()})
+		areq = authz.Request{Principal: p, Action: q.Action, Resource: resource, ResourceAccount: owner, Context: ctx}
+		d := authz.Evaluate(s.iam.Guard(&pol, p, owner), &areq, &ex)
+		result = evaldoc.ResultOf(d, &ex, &areq)
+		if batch {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, '{')
+			out = appendResultFields(out, &result)
+			out = append(out, '}')
+		} else {
+			out = append(out, ',')
+			out = appendResultFields(out, &result)
+		}
+		decisions = append(decisions, auditDecision{Action: q.Action, Resource: resource, Decision: result.Decision})
 	}
-	rec.Parameters = map[string]any{"principalArn": subject.principal.ARN, "requests": len(in.Requests)}
+	rec.Parameters = map[string]any{"principalArn": p.ARN, "requests": len(in.Requests)}
 	rec.Response = map[string]any{"decisions": decisions}
-	principal := answerPrincipal{ARN: subject.principal.ARN, Account: subject.principal.Account, Type: string(subject.principal.Type)}
 	if batch {
-		return batchAnswer{Principal: principal, Results: results}, nil
+		out = append(out, ']')
 	}
-	return singleAnswer{Principal: principal, Result: results[0]}, nil
+	return append(out, "}\n"...), nil
+}
+
+// conditionContext is the condition context of a question: its own keys
+// and, for temporary credentials, the session's, which prevail.
+func conditionContext(subject *identity, keys map[string]contextValues, now time.Time) authz.Context {
+	ctx := make(authz.Context, len(keys)+8)
+	for k, v := range keys {
+		ctx.Set(k, v...)
+	}
+	if subject.session != nil {
+		subject.session.Context(ctx, now)
+	}
+	return ctx
+}
+
+// sameContext reports whether two questions carry the same context, as
+// questions of a batch usually do.
+func sameContext(a, b map[string]contextValues) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || !slices.Equal(v, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // auditDecision is one question's decision in the audit record.
@@ -266,18 +320,6 @@ type answerPrincipal struct {
 	ARN     string `json:"arn"`
 	Account string `json:"account"`
 	Type    string `json:"type"`
-}
-
-// singleAnswer answers one question: the principal and the result's fields.
-type singleAnswer struct {
-	Principal answerPrincipal `json:"principal"`
-	evaldoc.Result
-}
-
-// batchAnswer answers a batch, results in the order of the questions.
-type batchAnswer struct {
-	Principal answerPrincipal  `json:"principal"`
-	Results   []evaldoc.Result `json:"results"`
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
