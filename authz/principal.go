@@ -12,6 +12,7 @@ package authz
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -58,7 +59,9 @@ type Principal struct {
 	// and RCPs do not restrict.
 	ServiceLinkedRole bool
 
-	prepared *principalKeys
+	// prepared holds the derived keys of a prepared principal (its map is
+	// nil until Prepare), in the principal's own allocation.
+	prepared principalKeys
 }
 
 // principalKeys holds what AWS derives from the principal: the global
@@ -73,25 +76,28 @@ type principalKeys struct {
 // evaluations do not allocate. A prepared Principal must not be modified.
 // Evaluate prepares unprepared principals on every call.
 func (p *Principal) Prepare() *Principal {
-	p.prepared = p.derive()
+	p.derive(&p.prepared)
 	return p
 }
 
 func (p *Principal) keys() *principalKeys {
-	if p.prepared != nil {
-		return p.prepared
+	if p.prepared.keys != nil {
+		return &p.prepared
 	}
-	return p.derive()
+	k := new(principalKeys)
+	p.derive(k)
+	return k
 }
 
-// derive fills the principal-derived global condition keys as AWS does
-// (IAM User Guide, reference_policies_variables#principaltable).
-func (p *Principal) derive() *principalKeys {
+// derive fills k with the principal-derived global condition keys as AWS
+// does (IAM User Guide, reference_policies_variables#principaltable).
+func (p *Principal) derive(k *principalKeys) {
 	// Size the map exactly: up to 8 entries fit Go's small-map layout, which
 	// costs one allocation instead of a table.
 	n := derivedKeyCount(p.Type) + len(p.Tags)
-	k := &principalKeys{keys: make(map[string][]string, n)}
-	// One backing array holds every single-valued key's value.
+	k.keys = make(map[string][]string, n)
+	// One backing array holds every single-valued key's value, and one
+	// buffer every string derive builds (a session's user id, the tag keys).
 	vals := make([]string, 0, n)
 	set := func(key, v string) {
 		if v != "" {
@@ -99,8 +105,10 @@ func (p *Principal) derive() *principalKeys {
 			k.keys[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
+	var text strings.Builder
+	text.Grow(derivedTextLen(p))
 	c := &k.caller
-	c.Account, c.ARN = p.Account, p.ARN
+	*c = policy.Caller{Account: p.Account, ARN: p.ARN}
 	isService := "false"
 	switch p.Type {
 	case User:
@@ -115,17 +123,13 @@ func (p *Principal) derive() *principalKeys {
 	case AssumedRole:
 		c.RoleARN = p.RoleARN
 		if p.ID != "" && p.SessionName != "" {
-			set("aws:userid", p.ID+":"+p.SessionName)
+			set("aws:userid", join(&text, p.ID, p.SessionName))
 		}
 		set("aws:principalarn", p.RoleARN)
 		set("aws:principaltype", "AssumedRole")
 	case FederatedUser:
-		name := p.SessionName
-		if name == "" {
-			name = lastPathPart(p.ARN)
-		}
-		if name != "" {
-			set("aws:userid", p.Account+":"+name)
+		if name := p.federatedName(); name != "" {
+			set("aws:userid", join(&text, p.Account, name))
 		}
 		set("aws:principalarn", p.ARN)
 		set("aws:principaltype", "FederatedUser")
@@ -156,9 +160,71 @@ func (p *Principal) derive() *principalKeys {
 	for tk, tv := range p.Tags {
 		// A tag's value may be empty and still be present.
 		vals = append(vals, tv)
-		k.keys["aws:principaltag/"+strings.ToLower(tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
+		k.keys[principalTagKey(&text, tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	return k
+}
+
+// tagKeyPrefix starts the aws:PrincipalTag/<key> condition keys.
+const tagKeyPrefix = "aws:principaltag/"
+
+// federatedName is a federated user's name: its session name, else the
+// last part of its ARN.
+func (p *Principal) federatedName() string {
+	if p.SessionName != "" {
+		return p.SessionName
+	}
+	return lastPathPart(p.ARN)
+}
+
+// derivedTextLen is how many bytes derive writes to its buffer (exactly,
+// unless a tag key's lower case has another length).
+func derivedTextLen(p *Principal) int {
+	n := 0
+	switch p.Type {
+	case AssumedRole:
+		if p.ID != "" && p.SessionName != "" {
+			n = len(p.ID) + 1 + len(p.SessionName)
+		}
+	case FederatedUser:
+		if name := p.federatedName(); name != "" {
+			n = len(p.Account) + 1 + len(name)
+		}
+	}
+	for tk := range p.Tags {
+		n += len(tagKeyPrefix) + len(tk)
+	}
+	return n
+}
+
+// join appends a + ":" + b to text and returns it. The strings text
+// returned earlier stay valid: a Builder never rewrites what it holds.
+func join(text *strings.Builder, a, b string) string {
+	start := text.Len()
+	text.WriteString(a)
+	text.WriteByte(':')
+	text.WriteString(b)
+	return text.String()[start:]
+}
+
+// principalTagKey appends the condition key of a principal tag,
+// "aws:principaltag/" and the tag key in lower case, to text and returns it.
+func principalTagKey(text *strings.Builder, tagKey string) string {
+	start := text.Len()
+	text.WriteString(tagKeyPrefix)
+	for i := 0; i < len(tagKey); i++ {
+		if tagKey[i] >= utf8.RuneSelf {
+			text.WriteString(strings.ToLower(tagKey))
+			return text.String()[start:]
+		}
+	}
+	for i := 0; i < len(tagKey); i++ {
+		c := tagKey[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		text.WriteByte(c)
+	}
+	return text.String()[start:]
 }
 
 // derivedKeyCount is how many global keys derive sets for a principal type

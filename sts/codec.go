@@ -152,11 +152,12 @@ func (r *claimsReader) fail() {
 	r.s = ""
 }
 
-// readClaims decodes a whole encoding.
-func readClaims(b []byte) (*Claims, error) {
+// readClaims decodes a whole encoding into c, which must be zero.
+func readClaims(c *Claims, b []byte) error {
 	r := &claimsReader{s: string(b)}
-	c := &Claims{Kind: r.string(), Account: r.string(), AccessKeyID: r.string(), Secret: r.string(),
-		Issued: r.time(), Expires: r.time(), RoleARN: r.string(), RoleID: r.string(), SessionName: r.string()}
+	c.Kind, c.Account, c.AccessKeyID, c.Secret = r.string(), r.string(), r.string(), r.string()
+	c.Issued, c.Expires = r.time(), r.time()
+	c.RoleARN, c.RoleID, c.SessionName = r.string(), r.string(), r.string()
 	c.Chained = r.bool()
 	c.UserName = r.string()
 	c.Policies = r.list()
@@ -176,7 +177,7 @@ func readClaims(b []byte) (*Claims, error) {
 		c.MFAAuthTime = &t
 	}
 	if r.err != nil || len(r.s) != 0 {
-		return nil, errClaims
+		return errClaims
 	}
-	return c, nil
+	return nil
 }

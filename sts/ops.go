@@ -261,11 +261,10 @@ func (s *Service) assumeRole(c *iam.Call, sess *Session) (any, error) {
 		return nil, s.Denied(&authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Resource,
 			Reason: "because no resource-based policy allows the sts:AssumeRole action"}, req)
 	}
-	trust, err := s.compiled.get(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
+	trustSet, err := s.compiled.set(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
 	if err != nil {
 		return nil, awserr.New("AccessDenied", "The role's trust policy is invalid.")
 	}
-	trustSet := policy.NewSet(trust)
 	if err := s.authorize(c, sess, "sts:AssumeRole", roleARN, a.Account, trustSet); err != nil {
 		return nil, err
 	}

@@ -237,11 +237,11 @@ func (s *Service) assumeRoleWithSAML(c *iam.Call) (any, error) {
 	if !ok {
 		return nil, denied
 	}
-	trust, err := s.compiled.get(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
+	trust, err := s.compiled.set(roleARN+"/trust-policy", role.AssumeRolePolicyDocument, policy.Trust)
 	if err != nil {
 		return nil, denied
 	}
-	pol := s.iam.Guard(&authz.Policies{Resource: policy.NewSet(trust)}, caller, a.Account)
+	pol := s.iam.Guard(&authz.Policies{Resource: trust}, caller, a.Account)
 	actions := []string{"sts:AssumeRoleWithSAML"}
 	if len(attrs.tags) > 0 {
 		actions = append(actions, "sts:TagSession")

@@ -11,7 +11,9 @@ package sts
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,12 +68,12 @@ func (s *Service) Authenticate(accessKeyID, token string, now time.Time) (*Sessi
 	if v, ok := s.sessions.Load(accessKeyID); ok && v.(*Session).token == token {
 		sess = v.(*Session)
 	} else {
-		c, err := s.ring.Open(token)
-		if err != nil {
+		b := new(sessionBlock)
+		if err := s.ring.openClaims(token, &b.claims); err != nil {
 			return nil, invalidClientToken()
 		}
-		sess = s.newSession(c)
-		if c.AccessKeyID == accessKeyID {
+		sess = s.newSession(b)
+		if sess.Claims.AccessKeyID == accessKeyID {
 			sess.token = token
 			s.remember(accessKeyID, sess)
 		}
@@ -103,33 +105,46 @@ func (s *Service) remember(accessKeyID string, sess *Session) {
 	s.count++
 }
 
-// newSession rebuilds a session's principal and session policies.
-func (s *Service) newSession(c *Claims) *Session {
-	sess := &Session{Claims: c}
+// sessionBlock is a session with its claims and principal, allocated
+// together when a token is first seen.
+type sessionBlock struct {
+	sess      Session
+	claims    Claims
+	principal authz.Principal
+}
+
+// newSession rebuilds a session's principal and session policies from the
+// claims in b.
+func (s *Service) newSession(b *sessionBlock) *Session {
+	sess, c := &b.sess, &b.claims
+	sess.Claims = c
 	snap := s.iam.Snapshot()
 	switch c.Kind {
 	case "role":
 		name := c.RoleARN[strings.LastIndexByte(c.RoleARN, '/')+1:]
-		tags := map[string]string{}
+		tags := c.Tags // the session's tags override the role's
 		linked := false
 		if r, ok := snap.Role(c.Account, name); ok {
-			for _, t := range r.Tags {
-				tags[t.Key] = t.Value
+			if len(r.Tags) > 0 {
+				tags = make(map[string]string, len(r.Tags)+len(c.Tags))
+				for _, t := range r.Tags {
+					tags[t.Key] = t.Value
+				}
+				maps.Copy(tags, c.Tags)
 			}
 			linked = r.ServiceLinked
 		}
-		for k, v := range c.Tags {
-			tags[k] = v
-		}
-		sess.Principal = (&authz.Principal{Type: authz.AssumedRole, Account: c.Account,
+		b.principal = authz.Principal{Type: authz.AssumedRole, Account: c.Account,
 			ARN:     "arn:" + s.partition + ":sts::" + c.Account + ":assumed-role/" + name + "/" + c.SessionName,
-			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: tags, ServiceLinkedRole: linked}).Prepare()
+			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: tags, ServiceLinkedRole: linked}
+		sess.Principal = b.principal.Prepare()
 	case "user":
 		sess.Principal = snap.UserPrincipal(c.Account, c.UserName)
 	case "federated":
-		sess.Principal = (&authz.Principal{Type: authz.FederatedUser, Account: c.Account,
+		b.principal = authz.Principal{Type: authz.FederatedUser, Account: c.Account,
 			ARN:         "arn:" + s.partition + ":sts::" + c.Account + ":federated-user/" + c.SessionName,
-			SessionName: c.SessionName, Tags: c.Tags}).Prepare()
+			SessionName: c.SessionName, Tags: c.Tags}
+		sess.Principal = b.principal.Prepare()
 	}
 	sess.session, sess.bad = s.sessionSet(c)
 	return sess
@@ -140,26 +155,43 @@ func (s *Service) sessionSet(c *Claims) (*policy.Set, error) {
 	if len(c.Policies) == 0 && len(c.PolicyARNs) == 0 {
 		return nil, nil
 	}
-	var list []*policy.Compiled
+	// On the stack for every session AssumeRole issues (one inline policy,
+	// up to maxPolicyARNs managed ones).
+	entries := make([]*compiledEntry, 0, 1+maxPolicyARNs)
 	for i, doc := range c.Policies {
-		p, err := s.compiled.get(fmt.Sprintf("session-policy-%d", i), doc, policy.Identity)
+		e, err := s.compiled.entry(sessionPolicyID(i), doc, policy.Identity)
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, p)
+		entries = append(entries, e)
 	}
 	for _, arn := range c.PolicyARNs {
 		doc, ok := s.iam.Snapshot().ManagedPolicyDocument(arn)
 		if !ok {
 			continue
 		}
-		p, err := s.compiled.get(arn, doc, policy.Identity)
+		e, err := s.compiled.entry(arn, doc, policy.Identity)
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, p)
+		entries = append(entries, e)
+	}
+	if len(entries) == 1 {
+		return entries[0].set, nil
+	}
+	list := make([]*policy.Compiled, len(entries))
+	for i, e := range entries {
+		list[i] = e.p
 	}
 	return policy.NewSet(list...), nil
+}
+
+// sessionPolicyID names a session's i-th inline session policy.
+func sessionPolicyID(i int) string {
+	if i == 0 {
+		return "session-policy-0" // the only one AssumeRole takes, without allocating
+	}
+	return "session-policy-" + strconv.Itoa(i)
 }
 
 // compileCache keeps compiled policies by id and document, so that the
@@ -167,7 +199,7 @@ func (s *Service) sessionSet(c *Claims) (*policy.Set, error) {
 // every AssumeRole of a role, compile its documents once. It is emptied
 // when it reaches maxCompiled entries.
 type compileCache struct {
-	m sync.Map // kind, id and document → *policy.Compiled
+	m sync.Map // compileKey → *compiledEntry
 	n atomic.Int64
 }
 
@@ -178,10 +210,29 @@ type compileKey struct {
 	id, doc string
 }
 
-func (cc *compileCache) get(id, doc string, kind policy.Kind) (*policy.Compiled, error) {
+// compiledEntry is a compiled document and the set of that one policy,
+// which every session (or AssumeRole) whose policies are just this
+// document shares: a Set is safe for concurrent use, and sharing it builds
+// each action's index once rather than once per session.
+type compiledEntry struct {
+	p   *policy.Compiled
+	set *policy.Set
+}
+
+// set returns the set of one document.
+func (cc *compileCache) set(id, doc string, kind policy.Kind) (*policy.Set, error) {
+	e, err := cc.entry(id, doc, kind)
+	if err != nil {
+		return nil, err
+	}
+	return e.set, nil
+}
+
+// entry returns the compiled document, compiling it on first use.
+func (cc *compileCache) entry(id, doc string, kind policy.Kind) (*compiledEntry, error) {
 	key := compileKey{kind, id, doc}
-	if p, ok := cc.m.Load(key); ok {
-		return p.(*policy.Compiled), nil
+	if e, ok := cc.m.Load(key); ok {
+		return e.(*compiledEntry), nil
 	}
 	p, err := policy.ParseAndCompile(id, doc, kind)
 	if err != nil {
@@ -191,8 +242,9 @@ func (cc *compileCache) get(id, doc string, kind policy.Kind) (*policy.Compiled,
 		cc.m.Clear()
 		cc.n.Store(1)
 	}
-	cc.m.Store(key, p)
-	return p, nil
+	e := &compiledEntry{p: p, set: policy.NewSet(p)}
+	cc.m.Store(key, e)
+	return e, nil
 }
 
 // Policies returns the policies that apply to a session's requests: its

@@ -256,6 +256,15 @@ var errBadToken = errors.New("sts: invalid session token")
 // Open reads a session token; it fails for tokens this deployment did not
 // issue or that were altered. Expiry is the caller's to check.
 func (kr *KeyRing) Open(token string) (*Claims, error) {
+	c := new(Claims)
+	if err := kr.openClaims(token, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// openClaims is Open into claims the caller allocated (zero).
+func (kr *KeyRing) openClaims(token string, c *Claims) error {
 	n := base64.StdEncoding.DecodedLen(len(token))
 	var raw []byte
 	if n <= maxPooledToken {
@@ -269,28 +278,28 @@ func (kr *KeyRing) Open(token string) (*Claims, error) {
 	// copying the token.
 	n, err := base64.StdEncoding.Decode(raw, unsafe.Slice(unsafe.StringData(token), len(token)))
 	if err != nil || n == 0 {
-		return nil, errBadToken
+		return errBadToken
 	}
 	raw = raw[:n]
 	plain, err := kr.open(raw[0], raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	switch raw[0] {
 	case tokenVersion:
-		c, err := readClaims(plain)
-		if err != nil {
-			return nil, errBadToken
+		if readClaims(c, plain) != nil {
+			*c = Claims{}
+			return errBadToken
 		}
-		return c, nil
+		return nil
 	case jsonTokenVersion:
-		var c Claims
-		if err := json.Unmarshal(plain, &c); err != nil {
-			return nil, errBadToken
+		if json.Unmarshal(plain, c) != nil {
+			*c = Claims{}
+			return errBadToken
 		}
-		return &c, nil
+		return nil
 	}
-	return nil, errBadToken
+	return errBadToken
 }
 
 // tokenBuffers recycles the buffers tokens are decoded and decrypted in;

@@ -1,0 +1,128 @@
+package authz
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
+
+// TestPrincipalKeys checks the global condition keys derived from each kind
+// of principal, and that a prepared principal and an unprepared one derive
+// the same.
+func TestPrincipalKeys(t *testing.T) {
+	tests := []struct {
+		name   string
+		p      Principal
+		keys   map[string]string
+		caller policy.Caller
+	}{
+		{
+			name: "user",
+			p: Principal{Type: User, Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/dev/alice",
+				ID: "AIDAEXAMPLE", Tags: map[string]string{"Team": "blue", "cost-center": ""}},
+			keys: map[string]string{"aws:username": "alice", "aws:userid": "AIDAEXAMPLE",
+				"aws:principalarn": "arn:aws:iam::111122223333:user/dev/alice", "aws:principaltype": "User",
+				"aws:principalaccount": "111122223333", "aws:principalisawsservice": "false",
+				"aws:principaltag/team": "blue", "aws:principaltag/cost-center": ""},
+			caller: policy.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/dev/alice"},
+		},
+		{
+			name: "role session with tags",
+			p: Principal{Type: AssumedRole, Account: "111122223333", ARN: "arn:aws:sts::111122223333:assumed-role/ops/build-42",
+				RoleARN: "arn:aws:iam::111122223333:role/ops", SessionName: "build-42", ID: "AROAEXAMPLE",
+				Tags: map[string]string{"Project": "Apollo", "ENV": "prod", "Ünïcode": "x"}},
+			keys: map[string]string{"aws:userid": "AROAEXAMPLE:build-42",
+				"aws:principalarn": "arn:aws:iam::111122223333:role/ops", "aws:principaltype": "AssumedRole",
+				"aws:principalaccount": "111122223333", "aws:principalisawsservice": "false",
+				"aws:principaltag/project": "Apollo", "aws:principaltag/env": "prod", "aws:principaltag/ünïcode": "x"},
+			caller: policy.Caller{Account: "111122223333", ARN: "arn:aws:sts::111122223333:assumed-role/ops/build-42",
+				RoleARN: "arn:aws:iam::111122223333:role/ops"},
+		},
+		{
+			name: "role session without id",
+			p: Principal{Type: AssumedRole, Account: "111122223333", ARN: "arn:aws:sts::111122223333:assumed-role/ops/s",
+				RoleARN: "arn:aws:iam::111122223333:role/ops", SessionName: "s"},
+			keys: map[string]string{"aws:principalarn": "arn:aws:iam::111122223333:role/ops", "aws:principaltype": "AssumedRole",
+				"aws:principalaccount": "111122223333", "aws:principalisawsservice": "false"},
+			caller: policy.Caller{Account: "111122223333", ARN: "arn:aws:sts::111122223333:assumed-role/ops/s",
+				RoleARN: "arn:aws:iam::111122223333:role/ops"},
+		},
+		{
+			name: "federated user named by its ARN",
+			p:    Principal{Type: FederatedUser, Account: "111122223333", ARN: "arn:aws:sts::111122223333:federated-user/bob"},
+			keys: map[string]string{"aws:userid": "111122223333:bob",
+				"aws:principalarn": "arn:aws:sts::111122223333:federated-user/bob", "aws:principaltype": "FederatedUser",
+				"aws:principalaccount": "111122223333", "aws:principalisawsservice": "false"},
+			caller: policy.Caller{Account: "111122223333", ARN: "arn:aws:sts::111122223333:federated-user/bob"},
+		},
+		{
+			name: "root",
+			p:    Principal{Type: Root, Account: "111122223333"},
+			keys: map[string]string{"aws:userid": "111122223333", "aws:principalarn": "arn:aws:iam::111122223333:root",
+				"aws:principaltype": "Account", "aws:principalaccount": "111122223333", "aws:principalisawsservice": "false"},
+			caller: policy.Caller{Account: "111122223333", ARN: "arn:aws:iam::111122223333:root"},
+		},
+		{
+			name:   "service",
+			p:      Principal{Type: Service, Service: "cloudtrail.amazonaws.com"},
+			keys:   map[string]string{"aws:principalservicename": "cloudtrail.amazonaws.com", "aws:principalisawsservice": "true"},
+			caller: policy.Caller{Service: "cloudtrail.amazonaws.com"},
+		},
+		{
+			name:   "identity provider",
+			p:      Principal{Type: IdentityProvider, Provider: "accounts.google.com"},
+			keys:   map[string]string{"aws:federatedprovider": "accounts.google.com", "aws:principalisawsservice": "false"},
+			caller: policy.Caller{Federated: "accounts.google.com"},
+		},
+		{
+			name: "anonymous",
+			p:    Principal{Type: Anonymous},
+			keys: map[string]string{"aws:userid": "anonymous", "aws:principalaccount": "anonymous",
+				"aws:principaltype": "Anonymous", "aws:principalisawsservice": "false"},
+			caller: policy.Caller{Anonymous: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			unprepared := tt.p
+			prepared := tt.p
+			prepared.Prepare()
+			for _, k := range []*principalKeys{unprepared.keys(), prepared.keys()} {
+				got := map[string]string{}
+				for key, v := range k.keys {
+					if len(v) != 1 || cap(v) != 1 {
+						t.Errorf("%s = %q (cap %d), want one value that cannot be appended to in place", key, v, cap(v))
+						continue
+					}
+					got[key] = v[0]
+				}
+				if !maps.Equal(got, tt.keys) {
+					t.Errorf("keys:\n got %v\nwant %v", got, tt.keys)
+				}
+				if k.caller != tt.caller {
+					t.Errorf("caller = %+v, want %+v", k.caller, tt.caller)
+				}
+			}
+			if unprepared.prepared.keys != nil {
+				t.Error("keys() prepared the principal")
+			}
+		})
+	}
+}
+
+// TestPrepareDerivesAgain checks that preparing a principal again derives
+// from its current fields.
+func TestPrepareDerivesAgain(t *testing.T) {
+	p := (&Principal{Type: User, Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/alice",
+		Tags: map[string]string{"a": "1"}}).Prepare()
+	p.Tags = map[string]string{"b": "2"}
+	p.Prepare()
+	got := slices.Sorted(maps.Keys(p.keys().keys))
+	want := []string{"aws:principalaccount", "aws:principalarn", "aws:principalisawsservice",
+		"aws:principaltag/b", "aws:principaltype", "aws:username"}
+	if !slices.Equal(got, want) {
+		t.Errorf("keys = %v, want %v", got, want)
+	}
+}
