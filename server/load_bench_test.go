@@ -41,7 +41,19 @@ func signedRequest(b *testing.B, body string) *http.Request {
 // Profile it with
 // go test -run '^$' -bench '^BenchmarkServeHTTP$' -cpuprofile cpu.out ./server/
 func BenchmarkServeHTTP(b *testing.B) {
-	srv := testserver.Start(b).Handler()
+	benchmarkServeHTTP(b, testserver.Start(b).Handler())
+}
+
+// BenchmarkServeHTTPNoAudit is BenchmarkServeHTTP without request recording,
+// as `gatehouse serve --no-audit` runs: what is left is the request path
+// itself (signature, decoding, authorization, the operation, the response).
+func BenchmarkServeHTTPNoAudit(b *testing.B) {
+	benchmarkServeHTTP(b, testserver.StartWith(b, testserver.Options{NoAudit: true}).Handler())
+}
+
+// benchmarkServeHTTP creates the users the calls read and runs the GetUser
+// and ListUsers sub-benchmarks against srv.
+func benchmarkServeHTTP(b *testing.B, srv http.Handler) {
 	const users = 20
 	for i := range users {
 		w := httptest.NewRecorder()

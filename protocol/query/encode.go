@@ -3,12 +3,14 @@ package query
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/xml"
 	"fmt"
 	"math"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/awserr"
@@ -25,33 +27,23 @@ const TimeFormat = "2006-01-02T15:04:05Z"
 // Operations without output get only ResponseMetadata. A result that does
 // not fit the shape is a server bug and is answered with ServiceFailure.
 func WriteResponse(w http.ResponseWriter, svc *model.Service, op *model.Operation, result any, requestID string) {
-	body, err := Marshal(svc, op, result, requestID)
-	if err != nil {
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	if err := e.response(svc, op, result, requestID); err != nil {
 		WriteError(w, svc, err, requestID)
 		return
 	}
-	writeXML(w, http.StatusOK, requestID, body)
+	writeXML(w, http.StatusOK, requestID, e.b)
 }
 
 // Marshal renders op's success response document.
 func Marshal(svc *model.Service, op *model.Operation, result any, requestID string) ([]byte, error) {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<%sResponse xmlns="%s">`, op.Name, svc.XMLNamespace)
-	if op.Output != nil {
-		wrapper := op.ResultWrapper
-		if wrapper == "" {
-			wrapper = op.Name + "Result"
-		}
-		b.WriteString("<" + wrapper + ">")
-		if err := (&encoder{svc: svc, b: &b}).members(op.Output, result); err != nil {
-			return nil, fmt.Errorf("query: %s: %w", op.Name, err)
-		}
-		b.WriteString("</" + wrapper + ">")
+	e := encoders.Get().(*encoder)
+	defer e.release()
+	if err := e.response(svc, op, result, requestID); err != nil {
+		return nil, err
 	}
-	b.WriteString("<ResponseMetadata><RequestId>")
-	escape(&b, requestID)
-	fmt.Fprintf(&b, "</RequestId></ResponseMetadata></%sResponse>", op.Name)
-	return b.Bytes(), nil
+	return bytes.Clone(e.b), nil
 }
 
 // WriteError writes err as the query protocol's ErrorResponse with the
@@ -65,19 +57,22 @@ func WriteError(w http.ResponseWriter, svc *model.Service, err error, requestID 
 
 // MarshalError renders the ErrorResponse document for e.
 func MarshalError(svc *model.Service, e *awserr.Error, requestID string) []byte {
-	var b bytes.Buffer
 	typ := "Sender"
 	if e.Receiver {
 		typ = "Receiver"
 	}
-	fmt.Fprintf(&b, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>`, svc.XMLNamespace, typ)
-	escape(&b, e.Code)
-	b.WriteString("</Code><Message>")
-	escape(&b, e.Message)
-	b.WriteString("</Message></Error><RequestId>")
-	escape(&b, requestID)
-	b.WriteString("</RequestId></ErrorResponse>")
-	return b.Bytes()
+	b := make([]byte, 0, 256)
+	b = append(b, `<ErrorResponse xmlns="`...)
+	b = append(b, svc.XMLNamespace...)
+	b = append(b, `"><Error><Type>`...)
+	b = append(b, typ...)
+	b = append(b, "</Type><Code>"...)
+	b = appendEscaped(b, e.Code)
+	b = append(b, "</Code><Message>"...)
+	b = appendEscaped(b, e.Message)
+	b = append(b, "</Message></Error><RequestId>"...)
+	b = appendEscaped(b, requestID)
+	return append(b, "</RequestId></ErrorResponse>"...)
 }
 
 func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) {
@@ -95,170 +90,361 @@ var urlEncoded = map[string]map[string]bool{
 	"iam": {"policyDocumentType": true},
 }
 
-// escapeRFC3986 percent-encodes every byte but the unreserved characters.
-func escapeRFC3986(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
-}
-
-// encoder writes a result's XML for one service.
+// encoder writes one response document into b. Encoders are pooled: a
+// response is built in a buffer that earlier responses grew.
 type encoder struct {
-	svc *model.Service
-	b   *bytes.Buffer
+	b []byte
 }
 
-func (e *encoder) members(s *model.Shape, v any) error {
-	for _, m := range s.Members {
-		x, ok := protocol.Field(v, m.Name)
-		if !ok {
+var encoders = sync.Pool{New: func() any { return &encoder{b: make([]byte, 0, 2048)} }}
+
+// maxPooledResponse is the largest buffer kept for reuse; a very large
+// listing does not pin its buffer in the pool.
+const maxPooledResponse = 256 << 10
+
+func (e *encoder) release() {
+	if cap(e.b) > maxPooledResponse {
+		return
+	}
+	e.b = e.b[:0]
+	encoders.Put(e)
+}
+
+// response writes op's success response document for result.
+func (e *encoder) response(svc *model.Service, op *model.Operation, result any, requestID string) error {
+	e.b = append(e.b, '<')
+	e.b = append(e.b, op.Name...)
+	e.b = append(e.b, `Response xmlns="`...)
+	e.b = append(e.b, svc.XMLNamespace...)
+	e.b = append(e.b, `">`...)
+	if op.Output != nil {
+		wrapper := op.ResultWrapper
+		if wrapper == "" {
+			wrapper = op.Name + "Result"
+		}
+		e.b = append(e.b, '<')
+		e.b = append(e.b, wrapper...)
+		e.b = append(e.b, '>')
+		if err := e.members(planFor(svc, op.Output), reflect.ValueOf(result)); err != nil {
+			return fmt.Errorf("query: %s: %w", op.Name, err)
+		}
+		e.b = append(e.b, "</"...)
+		e.b = append(e.b, wrapper...)
+		e.b = append(e.b, '>')
+	}
+	e.b = append(e.b, "<ResponseMetadata><RequestId>"...)
+	e.b = appendEscaped(e.b, requestID)
+	e.b = append(e.b, "</RequestId></ResponseMetadata></"...)
+	e.b = append(e.b, op.Name...)
+	e.b = append(e.b, "Response>"...)
+	return nil
+}
+
+// The encoder reads results as protocol.Field, Elems, Entries and Scalar
+// do, but through reflect.Value so that struct fields are read in place
+// rather than copied into interfaces. A value is always the dynamic value
+// (an interface is replaced by what it holds; the zero Value stands for
+// nil).
+
+var (
+	mapType    = reflect.TypeFor[map[string]any]()
+	paramsType = reflect.TypeFor[protocol.Params]()
+	timeType   = reflect.TypeFor[time.Time]()
+)
+
+// dynamic replaces an interface value by the value it holds.
+func dynamic(v reflect.Value) reflect.Value {
+	if v.Kind() == reflect.Interface {
+		return v.Elem()
+	}
+	return v
+}
+
+// present reports whether v is set: not nil, nor a nil pointer, slice,
+// map or interface.
+func present(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Invalid:
+		return false
+	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+		return !v.IsNil()
+	}
+	return true
+}
+
+// typeName is v's type as %T prints it.
+func typeName(v reflect.Value) string {
+	if !v.IsValid() {
+		return "<nil>"
+	}
+	return v.Type().String()
+}
+
+// members writes the members of p (a structure) that v sets: a
+// map[string]any or protocol.Params by member name, or a struct (or
+// pointer to one) by field. Anything else sets no member.
+func (e *encoder) members(p *shapePlan, v reflect.Value) error {
+	if v.Kind() == reflect.Map && (v.Type() == mapType || v.Type() == paramsType) {
+		m := v.Convert(mapType).Interface().(map[string]any)
+		for i := range p.members {
+			mp := &p.members[i]
+			x := reflect.ValueOf(m[mp.name])
+			if !present(x) {
+				continue
+			}
+			if err := e.value(mp.tags, mp.plan, x); err != nil {
+				return fmt.Errorf("%s: %w", mp.name, err)
+			}
+		}
+		return nil
+	}
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	for _, f := range p.fieldsOf(v.Type()) {
+		fv := v.FieldByIndex(f.index)
+		if f.omitEmpty && fv.IsZero() {
 			continue
 		}
-		name := m.Name
-		if m.LocationName != "" {
-			name = m.LocationName
+		x := dynamic(fv)
+		if !present(x) {
+			continue
 		}
-		if err := e.value(name, m.Shape, x); err != nil {
-			return fmt.Errorf("%s: %w", m.Name, err)
+		if err := e.value(f.member.tags, f.member.plan, x); err != nil {
+			return fmt.Errorf("%s: %w", f.member.name, err)
 		}
 	}
 	return nil
 }
 
-func (e *encoder) value(name string, s *model.Shape, v any) error {
-	b := e.b
-	switch s.Type {
+// value writes v as element t of shape p.
+func (e *encoder) value(t tags, p *shapePlan, v reflect.Value) error {
+	switch p.shape.Type {
 	case model.Structure:
-		b.WriteString("<" + name + ">")
-		if err := e.members(s, v); err != nil {
+		e.b = append(e.b, t.open...)
+		if err := e.members(p, v); err != nil {
 			return err
 		}
-		b.WriteString("</" + name + ">")
+		e.b = append(e.b, t.close...)
 		return nil
 	case model.List:
-		els, ok := protocol.Elems(v)
-		if !ok {
-			return fmt.Errorf("want a list, have %T", v)
-		}
-		elName := "member"
-		if s.Member.LocationName != "" {
-			elName = s.Member.LocationName
-		}
-		if s.Flattened {
-			elName = name
-		} else {
-			b.WriteString("<" + name + ">")
-		}
-		for i, el := range els {
-			if err := e.value(elName, s.Member.Shape, el); err != nil {
-				return fmt.Errorf("%d: %w", i+1, err)
-			}
-		}
-		if !s.Flattened {
-			b.WriteString("</" + name + ">")
-		}
-		return nil
+		return e.list(t, p, v)
 	case model.Map:
-		entries, ok := protocol.Entries(v)
-		if !ok {
-			return fmt.Errorf("want a map, have %T", v)
-		}
-		keyName, valueName := "key", "value"
-		if s.Key.LocationName != "" {
-			keyName = s.Key.LocationName
-		}
-		if s.Value.LocationName != "" {
-			valueName = s.Value.LocationName
-		}
-		b.WriteString("<" + name + ">")
-		for _, en := range entries {
-			b.WriteString("<entry>")
-			if err := e.value(keyName, s.Key.Shape, en.Key); err != nil {
-				return err
-			}
-			if err := e.value(valueName, s.Value.Shape, en.Value); err != nil {
-				return fmt.Errorf("%s: %w", en.Key, err)
-			}
-			b.WriteString("</entry>")
-		}
-		b.WriteString("</" + name + ">")
-		return nil
+		return e.mapEntries(t, p, v)
 	}
-	text, err := scalarText(s, v)
-	if err != nil {
-		return err
+	return e.scalar(t, p, v)
+}
+
+// list writes a list value: any slice or array but a []byte.
+func (e *encoder) list(t tags, p *shapePlan, v reflect.Value) error {
+	k := v.Kind()
+	if k != reflect.Slice && k != reflect.Array || k == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+		return fmt.Errorf("want a list, have %s", typeName(v))
 	}
-	if urlEncoded[e.svc.Name][s.Name] {
-		text = escapeRFC3986(text)
+	elTags := p.elemTags
+	if p.shape.Flattened {
+		elTags = t
+	} else {
+		e.b = append(e.b, t.open...)
 	}
-	b.WriteString("<" + name + ">")
-	escape(b, text)
-	b.WriteString("</" + name + ">")
+	for i := range v.Len() {
+		if err := e.value(elTags, p.elem, dynamic(v.Index(i))); err != nil {
+			return fmt.Errorf("%d: %w", i+1, err)
+		}
+	}
+	if !p.shape.Flattened {
+		e.b = append(e.b, t.close...)
+	}
 	return nil
 }
 
-func scalarText(s *model.Shape, v any) (string, error) {
-	x, ok := protocol.Scalar(v)
-	if !ok {
-		return "", fmt.Errorf("want a %s, have %T", s.Type, v)
+// mapEntries writes a map value with string keys, sorted by key.
+func (e *encoder) mapEntries(t tags, p *shapePlan, v reflect.Value) error {
+	if v.Kind() != reflect.Map || v.Type().Key().Kind() != reflect.String {
+		return fmt.Errorf("want a map, have %s", typeName(v))
 	}
-	switch s.Type {
-	case model.String:
-		if str, ok := x.(string); ok {
-			return str, nil
+	type entry struct {
+		key   string
+		value reflect.Value
+	}
+	entries := make([]entry, 0, v.Len())
+	for it := v.MapRange(); it.Next(); {
+		entries = append(entries, entry{it.Key().String(), dynamic(it.Value())})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	e.b = append(e.b, t.open...)
+	for _, en := range entries {
+		e.b = append(e.b, "<entry>"...)
+		if err := e.value(p.keyTags, p.key, reflect.ValueOf(en.key)); err != nil {
+			return err
 		}
+		if err := e.value(p.valueTags, p.value, en.value); err != nil {
+			return fmt.Errorf("%s: %w", en.key, err)
+		}
+		e.b = append(e.b, "</entry>"...)
+	}
+	e.b = append(e.b, t.close...)
+	return nil
+}
+
+// scalarValue is a scalar normalized as protocol.Scalar normalizes it.
+type scalarValue struct {
+	kind  reflect.Kind // String, Int64, Float64, Bool, Struct (time) or Slice ([]byte)
+	str   string
+	num   int64
+	float float64
+	bool  bool
+	time  time.Time
+	bytes []byte
+}
+
+// normalize reads v as a scalar: pointers are followed, named types
+// reduced to their kind, unsigned integers widened to int64. ok is false for
+// anything that is not a scalar.
+func normalize(v reflect.Value) (x scalarValue, ok bool) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return x, false
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.String:
+		x.kind, x.str = reflect.String, v.String()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x.kind, x.num = reflect.Int64, v.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		x.kind, x.num = reflect.Int64, int64(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		x.kind, x.float = reflect.Float64, v.Float()
+	case reflect.Bool:
+		x.kind, x.bool = reflect.Bool, v.Bool()
+	case reflect.Struct:
+		if v.Type() != timeType {
+			return x, false
+		}
+		x.kind = reflect.Struct
+		if v.CanAddr() {
+			x.time = *v.Addr().Interface().(*time.Time)
+		} else {
+			x.time = v.Interface().(time.Time)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Uint8 {
+			return x, false
+		}
+		x.kind, x.bytes = reflect.Slice, v.Bytes()
+	default:
+		return x, false
+	}
+	return x, true
+}
+
+// scalar writes v as element t of scalar shape p: its text, XML-escaped,
+// or percent-encoded for the shapes urlEncoded names.
+func (e *encoder) scalar(t tags, p *shapePlan, v reflect.Value) error {
+	x, ok := normalize(v)
+	if !ok {
+		return fmt.Errorf("want a %s, have %s", p.shape.Type, typeName(v))
+	}
+	e.b = append(e.b, t.open...)
+	start := len(e.b)
+	if p.shape.Type == model.String && x.kind == reflect.String {
+		if p.urlEncoded {
+			e.b = appendRFC3986(e.b, x.str)
+		} else {
+			e.b = appendEscaped(e.b, x.str)
+		}
+		e.b = append(e.b, t.close...)
+		return nil
+	}
+	if e.b, ok = appendScalarText(e.b, p.shape.Type, &x); !ok {
+		return fmt.Errorf("want a %s, have %s", p.shape.Type, typeName(v))
+	}
+	// The text of numbers, booleans, timestamps and blobs needs no XML
+	// escaping.
+	if p.urlEncoded {
+		text := string(e.b[start:])
+		e.b = appendRFC3986(e.b[:start], text)
+	}
+	e.b = append(e.b, t.close...)
+	return nil
+}
+
+// appendScalarText appends the text of a non-string scalar of shape type
+// typ; ok is false when x is not of that type.
+func appendScalarText(b []byte, typ string, x *scalarValue) ([]byte, bool) {
+	switch typ {
 	case model.Integer, model.Long:
-		if i, ok := x.(int64); ok {
-			return strconv.FormatInt(i, 10), nil
+		if x.kind == reflect.Int64 {
+			return strconv.AppendInt(b, x.num, 10), true
 		}
 	case model.Float, model.Double:
-		switch f := x.(type) {
-		case float64:
-			return formatFloat(f), nil
-		case int64:
-			return strconv.FormatInt(f, 10), nil
+		switch x.kind {
+		case reflect.Float64:
+			return appendFloat(b, x.float), true
+		case reflect.Int64:
+			return strconv.AppendInt(b, x.num, 10), true
 		}
 	case model.Boolean:
-		if t, ok := x.(bool); ok {
-			return strconv.FormatBool(t), nil
+		if x.kind == reflect.Bool {
+			return strconv.AppendBool(b, x.bool), true
 		}
 	case model.Timestamp:
-		if t, ok := x.(time.Time); ok {
-			return t.UTC().Format(TimeFormat), nil
+		if x.kind == reflect.Struct {
+			return appendTimestamp(b, x.time), true
 		}
 	case model.Blob:
-		switch d := x.(type) {
-		case []byte:
-			return base64.StdEncoding.EncodeToString(d), nil
-		case string:
-			return base64.StdEncoding.EncodeToString([]byte(d)), nil
+		switch x.kind {
+		case reflect.Slice:
+			return base64.StdEncoding.AppendEncode(b, x.bytes), true
+		case reflect.String:
+			return base64.StdEncoding.AppendEncode(b, []byte(x.str)), true
 		}
 	}
-	return "", fmt.Errorf("want a %s, have %T", s.Type, v)
+	return b, false
 }
 
-func formatFloat(f float64) string {
+// appendTimestamp appends t in UTC as TimeFormat lays it out, without
+// interpreting the layout for the four-digit years every real timestamp has.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, TimeFormat)
+	}
+	hour, minute, sec := t.Clock()
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	b = appendTwoDigits(b, int(month))
+	b = append(b, '-')
+	b = appendTwoDigits(b, day)
+	b = append(b, 'T')
+	b = appendTwoDigits(b, hour)
+	b = append(b, ':')
+	b = appendTwoDigits(b, minute)
+	b = append(b, ':')
+	b = appendTwoDigits(b, sec)
+	return append(b, 'Z')
+}
+
+func appendTwoDigits(b []byte, n int) []byte {
+	return append(b, byte('0'+n/10), byte('0'+n%10))
+}
+
+func appendFloat(b []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
-		return "Infinity"
+		return append(b, "Infinity"...)
 	case math.IsInf(f, -1):
-		return "-Infinity"
+		return append(b, "-Infinity"...)
 	case math.IsNaN(f):
-		return "NaN"
+		return append(b, "NaN"...)
 	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-func escape(b *bytes.Buffer, s string) {
-	xml.EscapeText(b, []byte(s))
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
