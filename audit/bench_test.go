@@ -32,7 +32,7 @@ func BenchmarkRecord(b *testing.B) {
 	}{
 		{"memory", func() (store.Store, error) { return sqlite.OpenMemory() }, false},
 		{"file", func() (store.Store, error) { return sqlite.Open(filepath.Join(b.TempDir(), "audit.db")) }, false},
-		{"file+journal", func() (store.Store, error) { return sqlite.Open(filepath.Join(b.TempDir(), "audit.db")) }, true},
+		{"file+journal", func() (store.Store, error) { return sqlite.OpenLarge(filepath.Join(b.TempDir(), "audit.db"), 65536) }, true},
 	}
 	for _, s := range stores {
 		b.Run(s.name, func(b *testing.B) {

@@ -43,6 +43,7 @@ import (
 // segment's frames.
 type journal struct {
 	dir  string
+	lock *os.File // held while the journal is open
 	f    *os.File
 	seg  uint64 // number of the segment f is
 	size int64  // bytes in f
@@ -91,27 +92,42 @@ func openJournal(dir string) (*journal, []store.Record, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, err
 	}
-	segs, err := segments(dir)
+	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, nil, err
 	}
+	j := &journal{dir: dir, lock: lock}
+	recs, next, err := j.read()
+	if err == nil {
+		err = j.startSegment(next)
+	}
+	if err != nil {
+		lock.Close()
+		return nil, nil, err
+	}
+	return j, recs, nil
+}
+
+// read returns the records of the journal's segments and the number the
+// next segment takes.
+func (j *journal) read() ([]store.Record, uint64, error) {
+	segs, err := segments(j.dir)
+	if err != nil {
+		return nil, 0, err
+	}
 	var recs []store.Record
 	for _, n := range segs {
-		got, err := readSegment(filepath.Join(dir, segmentName(n)))
+		got, err := readSegment(filepath.Join(j.dir, segmentName(n)))
 		if err != nil {
-			return nil, nil, err
+			return nil, 0, err
 		}
 		recs = append(recs, got...)
 	}
-	j := &journal{dir: dir}
 	next := uint64(1)
 	if len(segs) > 0 {
 		next = segs[len(segs)-1] + 1
 	}
-	if err := j.startSegment(next); err != nil {
-		return nil, nil, err
-	}
-	return j, recs, nil
+	return recs, next, nil
 }
 
 // readSegment returns the records of the complete frames in a segment.
@@ -290,5 +306,5 @@ func (j *journal) close(drop bool) error {
 	if drop && err == nil {
 		err = j.dropBefore(j.seg + 1)
 	}
-	return err
+	return errors.Join(err, j.lock.Close())
 }

@@ -215,3 +215,20 @@ func FuzzDecodeFrame(f *testing.F) {
 		}
 	})
 }
+
+func TestJournalIsExclusive(t *testing.T) {
+	dir := t.TempDir()
+	j, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := openJournal(dir); err == nil {
+		t.Error("a second journal opened on the same directory")
+	}
+	j.close(true)
+	j2, _, err := openJournal(dir)
+	if err != nil {
+		t.Fatalf("journal not reopened after close: %v", err)
+	}
+	j2.close(true)
+}

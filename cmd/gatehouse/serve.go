@@ -162,21 +162,26 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	case cfg.ephemeral:
 		auditStore, err = sqlite.OpenMemory()
 	default:
-		auditStore, err = sqlite.Open(filepath.Join(cfg.dataDir, "audit.db"))
+		auditStore, err = sqlite.OpenLarge(filepath.Join(cfg.dataDir, "audit.db"), auditPageSize)
 	}
 	if err != nil {
 		return err
 	}
 	defer auditStore.Close()
-	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, AuditStore: auditStore, Logger: logger}
+	var auditReader store.Store = auditStore
+	scfg := server.Config{IAM: svc, STS: sts.New(svc, ring, cfg.partition), Orgs: orgSvc, Logger: logger}
 	if !cfg.noAudit {
-		recorder := audit.NewRecorder(auditStore)
+		recorder, err := openRecorder(ctx, cfg, auditStore)
+		if err != nil {
+			return err
+		}
 		defer recorder.Close()
-		scfg.Audit = recorder
+		scfg.Audit, auditReader = recorder, recorder.Reader()
 	}
-	svc.SetActivity(audit.NewActivity(auditStore))
+	scfg.AuditStore = auditReader
+	svc.SetActivity(audit.NewActivity(auditReader))
 	if cfg.auditRetention > 0 {
-		go pruneAudit(ctx, auditStore, st, cfg.auditRetention, logger)
+		go pruneAudit(ctx, auditReader, st, cfg.auditRetention, logger)
 	}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
@@ -232,6 +237,22 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		}
 		return err
 	}
+}
+
+// auditPageSize is the page size of a new SQLite audit database: its
+// records are batches of events, tens of kilobytes each.
+const auditPageSize = 65536
+
+// openRecorder starts the audit recorder. An in-memory audit store has
+// nothing durable to protect, so its batches are acknowledged when the store
+// commits them; otherwise they are acknowledged once synced to the journal
+// in the data directory (audit-journal/), and the store gets them in larger
+// transactions soon after.
+func openRecorder(ctx context.Context, cfg serveConfig, st store.Store) (*audit.Recorder, error) {
+	if cfg.ephemeral {
+		return audit.NewRecorder(st), nil
+	}
+	return audit.OpenRecorder(ctx, st, filepath.Join(cfg.dataDir, "audit-journal"))
 }
 
 // masterKey returns the key that encrypts secrets at rest: from

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -51,9 +52,43 @@ var _ store.Store = (*Store)(nil)
 // Open opens (creating if needed) the database file at path and migrates its
 // schema to the current version.
 func Open(path string) (*Store, error) {
+	return OpenLarge(path, 0)
+}
+
+// OpenLarge is Open for a database of large records, such as the audit
+// trail's batches: a database it creates gets pages of pageSize bytes (a
+// power of two from 512 to 65536; 0 keeps SQLite's default), so that a
+// large record spans fewer pages and a commit makes fewer writes, one per
+// page. An existing database keeps the page size it was created with.
+func OpenLarge(path string, pageSize int) (*Store, error) {
+	if pageSize != 0 && (pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0) {
+		return nil, fmt.Errorf("sqlite store: page size %d: want a power of two from 512 to 65536", pageSize)
+	}
 	// In a SQLite URI the path is percent-decoded and ends at '?' or '#'.
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	if pageSize != 0 {
+		if err := create(path, esc, pageSize); err != nil {
+			return nil, fmt.Errorf("sqlite store: open: %w", err)
+		}
+	}
 	return open("file:"+esc, "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)", false)
+}
+
+// create makes a new database file with the given page size, unless the
+// file exists. The page size must be set before anything writes the first
+// page, which switching to WAL does; the driver runs a connection string's
+// pragmas in alphabetical order, so this takes a connection of its own.
+func create(path, escapedPath string, pageSize int) error {
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+escapedPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.Exec(fmt.Sprintf("PRAGMA page_size = %d; PRAGMA journal_mode = WAL", pageSize))
+	return err
 }
 
 // OpenMemory opens a new, empty in-memory database, private to this Store and

@@ -394,3 +394,21 @@ func BenchmarkCreate(b *testing.B) {
 		})
 	}
 }
+
+func TestOpenLargeSetsPageSizeOfNewDatabases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "large.db")
+	st, err := OpenLarge(path, 65536)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int
+	if err := st.writer.QueryRow("PRAGMA page_size").Scan(&size); err != nil || size != 65536 {
+		t.Errorf("page_size = %d, %v; want 65536", size, err)
+	}
+	st.Close()
+	for _, bad := range []int{100, 3000, 131072} {
+		if _, err := OpenLarge(path, bad); err == nil {
+			t.Errorf("page size %d accepted", bad)
+		}
+	}
+}
