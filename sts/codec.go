@@ -152,9 +152,10 @@ func (r *claimsReader) fail() {
 	r.s = ""
 }
 
-// readClaims decodes a whole encoding into c, which must be zero.
-func readClaims(c *Claims, b []byte) error {
-	r := &claimsReader{s: string(b)}
+// readClaims decodes a whole encoding into c, which must be zero; the
+// strings of c share the encoding's memory.
+func readClaims(c *Claims, enc string) error {
+	r := &claimsReader{s: enc}
 	c.Kind, c.Account, c.AccessKeyID, c.Secret = r.string(), r.string(), r.string(), r.string()
 	c.Issued, c.Expires = r.time(), r.time()
 	c.RoleARN, c.RoleID, c.SessionName = r.string(), r.string(), r.string()

@@ -50,7 +50,7 @@ func fill(v reflect.Value, n int) {
 // decode is readClaims into new claims.
 func decode(b []byte) (*Claims, error) {
 	c := new(Claims)
-	if err := readClaims(c, b); err != nil {
+	if err := readClaims(c, string(b)); err != nil {
 		return nil, err
 	}
 	return c, nil

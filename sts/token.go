@@ -265,15 +265,10 @@ func (kr *KeyRing) Open(token string) (*Claims, error) {
 
 // openClaims is Open into claims the caller allocated (zero).
 func (kr *KeyRing) openClaims(token string, c *Claims) error {
-	n := base64.StdEncoding.DecodedLen(len(token))
-	var raw []byte
-	if n <= maxPooledToken {
-		bp := tokenBuffers.Get().(*[]byte)
-		defer tokenBuffers.Put(bp)
-		raw = (*bp)[:n]
-	} else {
-		raw = make([]byte, n)
-	}
+	// The token is decoded and decrypted in place in a buffer of its own,
+	// which the decoded claims' strings then share: nothing writes to it
+	// once it is open.
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(token)))
 	// Decode only reads its source: viewing the string's bytes saves
 	// copying the token.
 	n, err := base64.StdEncoding.Decode(raw, unsafe.Slice(unsafe.StringData(token), len(token)))
@@ -287,7 +282,7 @@ func (kr *KeyRing) openClaims(token string, c *Claims) error {
 	}
 	switch raw[0] {
 	case tokenVersion:
-		if readClaims(c, plain) != nil {
+		if readClaims(c, unsafe.String(unsafe.SliceData(plain), len(plain))) != nil {
 			*c = Claims{}
 			return errBadToken
 		}
@@ -301,14 +296,6 @@ func (kr *KeyRing) openClaims(token string, c *Claims) error {
 	}
 	return errBadToken
 }
-
-// tokenBuffers recycles the buffers tokens are decoded and decrypted in;
-// the claims decoded from them copy what they keep.
-var tokenBuffers = sync.Pool{New: func() any { b := make([]byte, maxPooledToken); return &b }}
-
-// maxPooledToken is the largest decoded token Open decodes in a pooled
-// buffer (tokens with large session policies use a buffer of their own).
-const maxPooledToken = 4096
 
 // open decrypts what seal produced with the same format byte, in place:
 // the plaintext overwrites raw's ciphertext.
