@@ -110,6 +110,14 @@ func appendPosition(b []byte, p policy.Position) []byte {
 	return append(b, '}')
 }
 
+// plainASCII marks the ASCII characters a JSON string holds as they are.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string as encoding/json writes it by
 // default: <, > and & escaped for HTML, invalid UTF-8 as U+FFFD, U+2028
 // and U+2029 escaped.
@@ -120,7 +128,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
