@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +140,77 @@ func FuzzSignedRequest(f *testing.F) {
 			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body.String())
 		}
 	})
+}
+
+// TestRequestIDs checks that every response carries a fresh version-4 UUID,
+// the same in the x-amzn-RequestId header and the document.
+func TestRequestIDs(t *testing.T) {
+	ts := testserver.Start(t)
+	srv := ts.Handler()
+	uuid4 := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for _, body := range []string{"Action=ListUsers&Version=2010-05-08", "Action=GetUser&Version=2010-05-08&UserName=nobody"} {
+		for range 300 {
+			req := httptest.NewRequest(http.MethodPost, "http://gatehouse/", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			cred := sigv4.Credential{AccessKeyID: testserver.RootKeyID, SecretAccessKey: testserver.RootSecret}
+			if err := sigv4.Sign(req, []byte(body), cred, "us-east-1", "iam", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			id := rec.Header().Get("x-amzn-RequestId")
+			if !uuid4.MatchString(id) || seen[id] || !strings.Contains(rec.Body.String(), "<RequestId>"+id+"</RequestId>") {
+				t.Fatalf("request id %q (seen before: %v) in %s", id, seen[id], rec.Body)
+			}
+			seen[id] = true
+		}
+	}
+}
+
+// TestGlobalConditionKeys authorizes a user's calls with policies that
+// test each global condition key a request carries.
+func TestGlobalConditionKeys(t *testing.T) {
+	ts := testserver.Start(t)
+	ctx := context.Background()
+	admin := ts.IAMClient()
+	if _, err := admin.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("carol")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iamsdk.CreateAccessKeyInput{UserName: aws.String("carol")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := iamsdk.NewFromConfig(ts.Config(*key.AccessKey.AccessKeyId, *key.AccessKey.SecretAccessKey))
+	now := time.Now().UTC()
+	tests := []struct {
+		condition string
+		allowed   bool
+	}{
+		{`{"Bool": {"aws:SecureTransport": "false"}}`, true},
+		{`{"Bool": {"aws:SecureTransport": "true"}}`, false},
+		{`{"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}`, true},
+		{`{"NotIpAddress": {"aws:SourceIp": "127.0.0.0/8"}}`, false},
+		{`{"DateGreaterThan": {"aws:CurrentTime": "` + now.Add(-time.Hour).Format(time.RFC3339) + `"}}`, true},
+		{`{"DateGreaterThan": {"aws:CurrentTime": "` + now.Add(time.Hour).Format(time.RFC3339) + `"}}`, false},
+		{`{"NumericGreaterThan": {"aws:EpochTime": "` + strconv.FormatInt(now.Unix()-3600, 10) + `"}}`, true},
+		{`{"NumericLessThan": {"aws:EpochTime": "` + strconv.FormatInt(now.Unix()-3600, 10) + `"}}`, false},
+		{`{"StringEquals": {"aws:RequestedRegion": "` + testserver.DefaultRegion + `"}}`, true},
+		{`{"StringEquals": {"aws:RequestedRegion": "nowhere-1"}}`, false},
+		{`{"StringLike": {"aws:UserAgent": "*aws-sdk-go-v2*"}}`, true},
+		{`{"Null": {"aws:UserAgent": "true"}}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.condition, func(t *testing.T) {
+			doc := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*", "Condition": ` + tc.condition + `}]}`
+			if _, err := admin.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("carol"),
+				PolicyName: aws.String("p"), PolicyDocument: aws.String(doc)}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := carol.GetUser(ctx, &iamsdk.GetUserInput{UserName: aws.String("carol")})
+			if allowed := err == nil; allowed != tc.allowed || !allowed && apiCode(err) != "AccessDenied" {
+				t.Fatalf("allowed %v (%v), want %v", allowed, err, tc.allowed)
+			}
+		})
+	}
 }

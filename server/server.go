@@ -7,6 +7,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -15,6 +16,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,6 +64,7 @@ type Server struct {
 	iamModel *model.Service
 	stsModel *model.Service
 	verifier *sigv4.Verifier
+	ids      requestIDs
 	reset    func(ctx context.Context) error
 	log      *slog.Logger
 	now      func() time.Time
@@ -142,7 +146,7 @@ const maxBody = 2 << 20
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	requestID := uuid.NewString()
+	requestID := s.ids.next()
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving request", "request_id", requestID, "panic", v)
@@ -153,7 +157,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.native(w, r)
 		return
 	}
-	w.Header().Set("x-amzn-RequestId", requestID)
+	w.Header().Set(requestIDHeader, requestID)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		query.WriteError(w, s.iamModel, awserr.New("ValidationError", "The request body could not be read."), requestID)
@@ -353,25 +357,94 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body
 	s.orgsAPI.WriteResponse(w, req.Operation, result, requestID)
 }
 
+// requestIDHeader is x-amzn-RequestId in the canonical form net/http
+// stores it under (setting it so does not allocate a canonical copy).
+const requestIDHeader = "X-Amzn-Requestid"
+
+// requestIDs makes the request IDs responses carry: random (version 4)
+// UUIDs drawn from a buffer of crypto-random bytes refilled a few
+// kilobytes at a time, rather than one read of the system's random source
+// per request.
+type requestIDs struct {
+	mu   sync.Mutex
+	buf  [4096]byte
+	left int // unused bytes at the end of buf
+}
+
+func (g *requestIDs) next() string {
+	var u uuid.UUID
+	g.mu.Lock()
+	if g.left < len(u) {
+		rand.Read(g.buf[:]) // never fails (crypto/rand crashes the program instead)
+		g.left = len(g.buf)
+	}
+	copy(u[:], g.buf[len(g.buf)-g.left:])
+	g.left -= len(u)
+	g.mu.Unlock()
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
+}
+
+// globalKeys are the condition keys requestContext sets, by the lower-case
+// names authz.Context.Set stores them under.
+const (
+	keySourceIP        = "aws:sourceip"
+	keySecureTransport = "aws:securetransport"
+	keyCurrentTime     = "aws:currenttime"
+	keyEpochTime       = "aws:epochtime"
+	keyRequestedRegion = "aws:requestedregion"
+	keyUserAgent       = "aws:useragent"
+	globalKeys         = 6
+)
+
 // requestContext fills the global condition keys every request carries.
+// The values share one backing array (each capped to its own element), and
+// the time keys' text is formatted once a second.
 func requestContext(r *http.Request, res sigv4.Result, now time.Time) authz.Context {
-	ctx := authz.Context{}
+	ctx := make(authz.Context, globalKeys)
+	vals := make([]string, 0, globalKeys)
+	set := func(key, v string) {
+		vals = append(vals, v)
+		ctx[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		ctx.Set("aws:SourceIp", host)
+		set(keySourceIP, host)
 	}
 	secure := "false"
 	if r.TLS != nil {
 		secure = "true"
 	}
-	ctx.Set("aws:SecureTransport", secure)
-	now = now.UTC()
-	ctx.Set("aws:CurrentTime", now.Format(time.RFC3339))
-	ctx.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	set(keySecureTransport, secure)
+	t := clockTextAt(now)
+	set(keyCurrentTime, t.current)
+	set(keyEpochTime, t.epoch)
 	if res.Region != "" {
-		ctx.Set("aws:RequestedRegion", res.Region)
+		set(keyRequestedRegion, res.Region)
 	}
 	if ua := r.UserAgent(); ua != "" {
-		ctx.Set("aws:UserAgent", ua)
+		set(keyUserAgent, ua)
 	}
 	return ctx
+}
+
+// clockText is the text of aws:CurrentTime and aws:EpochTime for one
+// second.
+type clockText struct {
+	unix           int64
+	current, epoch string
+}
+
+// lastClockText caches the clockText of the second requests arrive in.
+var lastClockText atomic.Pointer[clockText]
+
+// clockTextAt returns the time keys' text for now.
+func clockTextAt(now time.Time) *clockText {
+	unix := now.Unix()
+	if t := lastClockText.Load(); t != nil && t.unix == unix {
+		return t
+	}
+	t := &clockText{unix: unix, current: now.UTC().Format(time.RFC3339), epoch: strconv.FormatInt(unix, 10)}
+	lastClockText.Store(t)
+	return t
 }

@@ -79,7 +79,7 @@ func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) 
 	h := w.Header()
 	h.Set("Content-Type", "text/xml")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("x-amzn-RequestId", requestID)
+	h.Set("X-Amzn-Requestid", requestID) // x-amzn-RequestId, canonical: Set need not copy it
 	w.WriteHeader(status)
 	w.Write(body)
 }
