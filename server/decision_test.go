@@ -136,3 +136,55 @@ func TestDecisionAPI(t *testing.T) {
 		t.Fatalf("malformed resource policy: %d %v", status, out)
 	}
 }
+
+// TestDecisionAPIBatchContexts checks that each question of a batch is
+// decided with its own context, whether it repeats the previous question's
+// or not, and the validation errors of malformed bodies.
+func TestDecisionAPIBatchContexts(t *testing.T) {
+	ts := testserver.Start(t)
+	c := ts.IAMClient()
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, &iamsdk.CreateUserInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iamsdk.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
+		  "Condition":{"Bool":{"aws:SecureTransport":"true"},"NumericLessThan":{"s3:max-keys":"10"}}}}`)}); err != nil {
+		t.Fatal(err)
+	}
+	root := sigv4.Credential{AccessKeyID: testserver.RootKeyID, SecretAccessKey: testserver.RootSecret}
+	status, out := callV1(t, ts, root, "POST", "/_gatehouse/v1/authorize", `{"principal_arn":"arn:aws:iam::123456789012:user/alice","requests":[
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/1","context":{"aws:SecureTransport":true,"s3:max-keys":5}},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/2","context":{"aws:SecureTransport":true,"s3:max-keys":5}},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/3","context":{"aws:SecureTransport":false,"s3:max-keys":5}},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/4","context":{"AWS:SECURETRANSPORT":["true"],"s3:max-keys":"5.0"}},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/5","context":{"aws:SecureTransport":true,"s3:max-keys":50}},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/6"},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::b/7","context":{"aws:SecureTransport":true,"s3:max-keys":5}}]}`)
+	results, _ := out["results"].([]any)
+	if status != 200 || len(results) != 7 {
+		t.Fatalf("batch: %d %v", status, out)
+	}
+	want := []string{"allow", "allow", "implicit_deny", "allow", "implicit_deny", "implicit_deny", "allow"}
+	for i, r := range results {
+		if got := r.(map[string]any)["decision"]; got != want[i] {
+			t.Errorf("batch[%d]: %v, want %s", i, got, want[i])
+		}
+	}
+	if missing := results[5].(map[string]any)["missing_context_keys"].([]any); len(missing) != 2 {
+		t.Errorf("batch[5] without context: missing keys %v", missing)
+	}
+	for _, tt := range []struct{ body, message string }{
+		{`{"principal_arn":"arn:aws:iam::123456789012:user/alice","action":"s3:GetObject","bogus":1}`, `The request body is not valid: json: unknown field "bogus"`},
+		{`{"principal_arn":"arn:aws:iam::123456789012:user/alice","action":5}`, "The request body is not valid: json: cannot unmarshal number"},
+		{`{"principal_arn":"arn:aws:iam::123456789012:user/alice",`, "The request body is not valid: unexpected EOF"},
+		{`{"principal_arn":"arn:aws:iam::123456789012:user/alice","requests":[]}`, "Give between 1 and 1,000 requests."},
+		{`{"principal_arn":"arn:aws:iam::123456789012:user/alice","requests":[{"action":"s3:GetObject"},{"action":"GetObject"}]}`,
+			`requests[1]: action must be "service:Name".`},
+	} {
+		status, out := callV1(t, ts, root, "POST", "/_gatehouse/v1/authorize", tt.body)
+		if msg, _ := out["message"].(string); status != 400 || out["__type"] != "ValidationException" || !strings.HasPrefix(msg, tt.message) {
+			t.Errorf("%s: %d %v, want %s", tt.body, status, out, tt.message)
+		}
+	}
+}
