@@ -32,6 +32,10 @@ type Snapshot struct {
 	keys       map[string]*AccessKey
 	secrets    map[string]string                     // access key id → secret
 	compiled   map[string]map[string]*authz.Policies // account → principal ARN → policies
+	// principals caches the prepared principal of each access key
+	// (access key id → *authz.Principal): filled by Credential under mu's
+	// read lock, emptied by every change under its write lock.
+	principals sync.Map
 	// resourcePolicies are the resource-based policies of users' own
 	// resources, by ARN.
 	resourcePolicies map[string]*resourcePolicyEntry
@@ -63,6 +67,7 @@ func (sn *Snapshot) load(ctx context.Context) error {
 	sn.accounts, sn.users, sn.groups, sn.roles = fresh.accounts, fresh.users, fresh.groups, fresh.roles
 	sn.policies, sn.policyARNs, sn.keys, sn.secrets, sn.compiled = fresh.policies, fresh.policyARNs, fresh.keys, fresh.secrets, fresh.compiled
 	sn.resourcePolicies = fresh.resourcePolicies
+	sn.principals.Clear()
 	return sn.svc.store.View(ctx, func(tx store.Tx) error {
 		seq, err := tx.LastSeq(ctx)
 		if err != nil {
@@ -194,6 +199,9 @@ func (sn *Snapshot) apply(c store.Change) {
 	// Anything that changes in an account may change what its principals
 	// may do; managed policies may be attached across the account only.
 	delete(sn.compiled, k.Account)
+	// A user's name, tags or key may have changed: principals are rebuilt
+	// on their next use.
+	sn.principals.Clear()
 }
 
 func accountOfParent(parent string) string {
@@ -231,10 +239,16 @@ func (sn *Snapshot) Credential(accessKeyID string) (Credential, bool) {
 	if !ok {
 		return Credential{}, false
 	}
+	// A prepared principal is never modified, so every request signed with
+	// the key can share it.
+	if p, ok := sn.principals.Load(accessKeyID); ok {
+		return Credential{Secret: secret, Principal: p.(*authz.Principal), Active: ak.Status == "Active"}, true
+	}
 	p := sn.principalLocked(ak.Account, ak.UserName)
 	if p == nil {
 		return Credential{}, false
 	}
+	sn.principals.Store(accessKeyID, p)
 	return Credential{Secret: secret, Principal: p, Active: ak.Status == "Active"}, true
 }
 
