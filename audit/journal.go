@@ -2,6 +2,8 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,12 +44,32 @@ import (
 // that grows the file, on the machines measured. A zero length ends the
 // segment's frames.
 type journal struct {
-	dir  string
-	lock *os.File // held while the journal is open
-	f    *os.File
-	seg  uint64 // number of the segment f is
-	size int64  // bytes in f
-	buf  []byte // frame under construction
+	dir    string
+	id     string   // names this journal's applied position in the store
+	lock   *os.File // held while the journal is open
+	f      *os.File
+	seg    uint64 // number of the segment f is
+	frames uint64 // frames in f
+	size   int64  // bytes in f
+	buf    []byte // frame under construction
+}
+
+// position is where a frame is in a journal: its segment, and its place in
+// the segment counting from 1.
+type position struct {
+	Segment uint64 `json:"segment"`
+	Frame   uint64 `json:"frame"`
+}
+
+// after tells whether p comes after q.
+func (p position) after(q position) bool {
+	return p.Segment > q.Segment || p.Segment == q.Segment && p.Frame > q.Frame
+}
+
+// journaled is a batch's records and the frame holding them.
+type journaled struct {
+	recs []store.Record
+	pos  position
 }
 
 const (
@@ -84,11 +106,11 @@ func segments(dir string) ([]uint64, error) {
 	return out, nil
 }
 
-// openJournal opens the journal in dir (creating dir) and returns it with
-// the records that its existing segments hold, in write order; the caller
-// puts them in the store and then calls dropBefore(j.seg). Writing starts in
-// a new segment.
-func openJournal(dir string) (*journal, []store.Record, error) {
+// openJournal opens the journal in dir (creating dir and the journal's ID)
+// and returns it with the batches that its existing segments hold, in write
+// order; the caller puts those the store lacks in the store and then calls
+// dropBefore(j.seg). Writing starts in a new segment.
+func openJournal(dir string) (*journal, []journaled, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -97,7 +119,12 @@ func openJournal(dir string) (*journal, []store.Record, error) {
 		return nil, nil, err
 	}
 	j := &journal{dir: dir, lock: lock}
-	recs, next, err := j.read()
+	var batches []journaled
+	next := uint64(1)
+	j.id, err = journalID(dir)
+	if err == nil {
+		batches, next, err = j.read()
+	}
 	if err == nil {
 		err = j.startSegment(next)
 	}
@@ -105,33 +132,59 @@ func openJournal(dir string) (*journal, []store.Record, error) {
 		lock.Close()
 		return nil, nil, err
 	}
-	return j, recs, nil
+	return j, batches, nil
 }
 
-// read returns the records of the journal's segments and the number the
+// journalID returns the ID in dir's ID file, creating it on first use: each
+// server's journal keeps its own applied position in a shared store.
+func journalID(dir string) (string, error) {
+	path := filepath.Join(dir, "ID")
+	data, err := os.ReadFile(path)
+	if err == nil && len(bytes.TrimSpace(data)) > 0 {
+		return string(bytes.TrimSpace(data)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	id := rand.Text()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(id + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return "", err
+	}
+	return id, syncDir(dir)
+}
+
+// read returns the batches in the journal's segments and the number the
 // next segment takes.
-func (j *journal) read() ([]store.Record, uint64, error) {
+func (j *journal) read() ([]journaled, uint64, error) {
 	segs, err := segments(j.dir)
 	if err != nil {
 		return nil, 0, err
 	}
-	var recs []store.Record
+	var batches []journaled
 	for _, n := range segs {
-		got, err := readSegment(filepath.Join(j.dir, segmentName(n)))
+		got, err := readSegment(filepath.Join(j.dir, segmentName(n)), n)
 		if err != nil {
 			return nil, 0, err
 		}
-		recs = append(recs, got...)
+		batches = append(batches, got...)
 	}
 	next := uint64(1)
 	if len(segs) > 0 {
 		next = segs[len(segs)-1] + 1
 	}
-	return recs, next, nil
+	return batches, next, nil
 }
 
-// readSegment returns the records of the complete frames in a segment.
-func readSegment(path string) ([]store.Record, error) {
+// readSegment returns the batches of the complete frames in segment seg.
+func readSegment(path string, seg uint64) ([]journaled, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -142,25 +195,25 @@ func readSegment(path string) ([]store.Record, error) {
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != journalMagic {
 		return nil, nil // empty or cut before its header was synced
 	}
-	var recs []store.Record
+	var batches []journaled
 	var head [8]byte
-	for {
+	for frame := uint64(1); ; frame++ {
 		if _, err := io.ReadFull(r, head[:]); err != nil {
-			return recs, nil
+			return batches, nil
 		}
 		n, sum := binary.LittleEndian.Uint32(head[:4]), binary.LittleEndian.Uint32(head[4:])
 		if n == 0 || n > maxFrame {
-			return recs, nil
+			return batches, nil
 		}
 		payload := make([]byte, n)
 		if _, err := io.ReadFull(r, payload); err != nil || crc32.Checksum(payload, crcTable) != sum {
-			return recs, nil
+			return batches, nil
 		}
-		got, err := decodeFrame(payload)
+		recs, err := decodeFrame(payload)
 		if err != nil {
 			return nil, fmt.Errorf("audit journal %s: %w", filepath.Base(path), err)
 		}
-		recs = append(recs, got...)
+		batches = append(batches, journaled{recs: recs, pos: position{seg, frame}})
 	}
 }
 
@@ -211,7 +264,7 @@ func (j *journal) startSegment(n uint64) error {
 	if j.f != nil {
 		j.f.Close()
 	}
-	j.f, j.seg, j.size = f, n, int64(len(journalMagic))
+	j.f, j.seg, j.frames, j.size = f, n, 0, int64(len(journalMagic))
 	return syncDir(j.dir)
 }
 
@@ -241,14 +294,23 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// append writes recs as one frame and syncs it, and returns the segment the
-// frame is in. The current segment is closed first when it is full.
-func (j *journal) append(recs []store.Record) (uint64, error) {
+// append writes recs as one frame and syncs it, and returns where the frame
+// is. The current segment is closed first when it is full.
+func (j *journal) append(recs []store.Record) (position, error) {
 	if j.size >= segmentLimit {
 		if err := j.startSegment(j.seg + 1); err != nil {
-			return 0, err
+			return position{}, err
 		}
 	}
+	// A frame that fails to be written or synced may sit half-written in
+	// the segment, hiding every later frame from a replay: a failure ends
+	// the segment.
+	ok := false
+	defer func() {
+		if !ok {
+			j.size = segmentLimit
+		}
+	}()
 	b := append(j.buf[:0], make([]byte, 8)...)
 	for _, rec := range recs {
 		b = appendRecord(b, rec)
@@ -257,13 +319,15 @@ func (j *journal) append(recs []store.Record) (uint64, error) {
 	binary.LittleEndian.PutUint32(b[4:8], crc32.Checksum(b[8:], crcTable))
 	j.buf = b
 	if _, err := j.f.Write(b); err != nil {
-		return 0, err
+		return position{}, err
 	}
 	j.size += int64(len(b))
+	j.frames++
 	if err := datasync(j.f); err != nil {
-		return 0, err
+		return position{}, err
 	}
-	return j.seg, nil
+	ok = true
+	return position{j.seg, j.frames}, nil
 }
 
 // appendRecord appends a record's encoding in a frame payload.

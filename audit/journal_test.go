@@ -96,9 +96,9 @@ func TestJournalReplaysAfterACrash(t *testing.T) {
 	jdir := filepath.Join(dir, "journal")
 	// A process journals three batches and dies before the store gets
 	// them; the third frame is cut short as by a crash mid-write.
-	j, recs, err := openJournal(jdir)
-	if err != nil || len(recs) != 0 {
-		t.Fatal(err, len(recs))
+	j, batches, err := openJournal(jdir)
+	if err != nil || len(batches) != 0 {
+		t.Fatal(err, len(batches))
 	}
 	now := time.Now()
 	for i := range 2 {
@@ -114,17 +114,14 @@ func TestJournalReplaysAfterACrash(t *testing.T) {
 
 	st := openFileStore(t, dir)
 	defer st.Close()
-	// One of the batches had reached the store already: replay must not
-	// write it twice.
-	first := journalBatch(3, now)
-	replayed, err := readSegment(journalFiles(t, jdir)[0])
-	if err != nil || len(replayed) != 2 {
-		t.Fatalf("segment holds %d complete records (%v), want 2", len(replayed), err)
+	// The first batch had reached the store already (with the journal's
+	// applied position): replay must not write it twice.
+	replayed, err := readSegment(journalFiles(t, jdir)[0], 1)
+	if err != nil || len(replayed) != 2 || replayed[1].pos != (position{1, 2}) {
+		t.Fatalf("segment holds %d complete frames (%v), want 2", len(replayed), err)
 	}
-	first[0].ID = replayed[0].ID
 	if err := st.Update(context.Background(), func(tx store.Tx) error {
-		_, err := tx.Create(context.Background(), first[0])
-		return err
+		return apply(context.Background(), tx, j.id, replayed[:1])
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +150,7 @@ func TestJournalRejectsMalformedFrames(t *testing.T) {
 	if err := os.WriteFile(path, []byte("GHA"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if recs, err := readSegment(path); err != nil || len(recs) != 0 {
+	if recs, err := readSegment(path, 1); err != nil || len(recs) != 0 {
 		t.Errorf("readSegment of a cut header = %v, %v", recs, err)
 	}
 }
@@ -231,4 +228,27 @@ func TestJournalIsExclusive(t *testing.T) {
 		t.Fatalf("journal not reopened after close: %v", err)
 	}
 	j2.close(true)
+}
+
+func TestMergeBatches(t *testing.T) {
+	batches := []journaled{
+		{recs: []store.Record{{Account: "a", ID: "2", Data: []byte(`[1]`)}, {Account: "b", ID: "2", Data: []byte(`[2,3]`)}}},
+		{recs: []store.Record{{Account: "a", ID: "3", Data: []byte(`[4,5]`)}}},
+		{recs: []store.Record{{Account: "b", ID: "1", Data: []byte(`[6]`)}}}, // a clock that stepped back
+	}
+	got := mergeBatches(batches)
+	want := []store.Record{{Kind: kindBatch, Account: "a", ID: "3", Data: []byte(`[1,4,5]`)},
+		{Kind: kindBatch, Account: "b", ID: "2", Data: []byte(`[2,3,6]`)}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Kind != want[i].Kind || got[i].Account != want[i].Account || got[i].ID != want[i].ID || string(got[i].Data) != string(want[i].Data) {
+			t.Errorf("record %d = %+v %s, want %+v %s", i, got[i], got[i].Data, want[i], want[i].Data)
+		}
+	}
+	// The journal's records are not changed by merging.
+	if string(batches[0].recs[0].Data) != `[1]` {
+		t.Errorf("first batch's data changed to %s", batches[0].recs[0].Data)
+	}
 }

@@ -62,12 +62,6 @@ type Recorder struct {
 	closeRetries int // the applier's store writes retried while closing
 }
 
-// journaled is a batch's records and the journal segment holding them.
-type journaled struct {
-	recs []store.Record
-	seg  uint64
-}
-
 type pending struct {
 	at      time.Time // the event's time
 	account string
@@ -103,12 +97,23 @@ func newRecorder(st store.Store, now func() time.Time) *Recorder {
 // Recorder). Batches that an earlier process journaled but did not write to
 // st (it stopped or crashed first) are written now, before it returns.
 func OpenRecorder(ctx context.Context, st store.Store, dir string) (*Recorder, error) {
-	j, recs, err := openJournal(dir)
+	j, batches, err := openJournal(dir)
 	if err != nil {
 		return nil, fmt.Errorf("audit journal: %w", err)
 	}
-	if len(recs) > 0 {
-		if err := st.Update(ctx, func(tx store.Tx) error { return createMissing(ctx, tx, recs) }); err != nil {
+	if len(batches) > 0 {
+		err := st.Update(ctx, func(tx store.Tx) error {
+			applied, err := appliedPosition(ctx, tx, j.id)
+			if err != nil {
+				return err
+			}
+			i := 0
+			for i < len(batches) && !batches[i].pos.after(applied) {
+				i++
+			}
+			return apply(ctx, tx, j.id, batches[i:])
+		})
+		if err != nil {
 			j.close(false)
 			return nil, fmt.Errorf("audit journal: replay: %w", err)
 		}
@@ -125,20 +130,80 @@ func OpenRecorder(ctx context.Context, st store.Store, dir string) (*Recorder, e
 	return r, nil
 }
 
-// createMissing writes the records that the store does not have yet: a
-// replayed batch may have reached the store before the process stopped.
-func createMissing(ctx context.Context, tx store.Tx, recs []store.Record) error {
-	for _, rec := range recs {
-		if _, err := tx.Get(ctx, rec.Key()); err == nil {
-			continue
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
+// kindJournal is the record kind that keeps, for each journal (by its ID),
+// the position of the last batch in the store; it is written in the same
+// transaction as the batches, so a replay skips exactly those.
+const kindJournal = "audit.journal"
+
+// appliedPosition returns the position of journal id's last batch in the
+// store (zero when none is).
+func appliedPosition(ctx context.Context, tx store.Tx, id string) (position, error) {
+	var p position
+	rec, err := tx.Get(ctx, store.Key{Kind: kindJournal, ID: id})
+	if errors.Is(err, store.ErrNotFound) {
+		return p, nil
+	}
+	if err != nil {
+		return p, err
+	}
+	return p, json.Unmarshal(rec.Data, &p)
+}
+
+// apply writes journaled batches to the store, merged into one record per
+// account, and records the last one's position as journal id's.
+func apply(ctx context.Context, tx store.Tx, id string, batches []journaled) error {
+	if len(batches) == 0 {
+		return nil
+	}
+	for _, rec := range mergeBatches(batches) {
 		if _, err := tx.Create(ctx, rec); err != nil {
 			return err
 		}
 	}
-	return nil
+	data, _ := json.Marshal(batches[len(batches)-1].pos)
+	mark := store.Record{Kind: kindJournal, ID: id, Data: data}
+	_, err := tx.Update(ctx, mark)
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = tx.Create(ctx, mark)
+	}
+	return err
+}
+
+// mergeBatches joins the batches' records of each account into one record
+// (their event arrays concatenated, in order) with the greatest of their
+// IDs: IDs start with the commit time, so the merged record still sorts
+// after every event in it, and fewer, larger records cost the store less.
+func mergeBatches(batches []journaled) []store.Record {
+	// Size each account's record first, so that its data is allocated once.
+	var out []store.Record
+	index := map[string]int{}
+	for _, b := range batches {
+		for _, rec := range b.recs {
+			i, ok := index[rec.Account]
+			if !ok {
+				i = len(out)
+				index[rec.Account] = i
+				out = append(out, store.Record{Kind: kindBatch, Account: rec.Account, ID: rec.ID})
+			}
+			out[i].ID = max(out[i].ID, rec.ID)
+			out[i].Version += int64(len(rec.Data)) // the data's size, for now
+		}
+	}
+	for i := range out {
+		out[i].Data, out[i].Version = make([]byte, 0, out[i].Version), 0
+	}
+	for _, b := range batches {
+		for _, rec := range b.recs {
+			m := &out[index[rec.Account]]
+			if len(m.Data) == 0 {
+				m.Data = append(m.Data, rec.Data...)
+				continue
+			}
+			// Both are JSON arrays of at least one event: join "[a]" and "[b]" as "[a,b]".
+			m.Data = append(append(m.Data[:len(m.Data)-1], ','), rec.Data[1:]...)
+		}
+	}
+	return out
 }
 
 // ErrClosed is returned after Close.
@@ -147,7 +212,7 @@ var ErrClosed = errors.New("audit: recorder closed")
 // Record builds the call's event and returns once it is durable.
 func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	ev := NewEvent(c, uuid.NewString())
-	data, err := json.Marshal(ev)
+	data, err := ev.AppendJSON(make([]byte, 0, eventSizeHint))
 	if err != nil {
 		return err
 	}
@@ -241,12 +306,12 @@ func (r *Recorder) commit(recs []store.Record) error {
 			return nil
 		})
 	}
-	seg, err := r.journal.append(recs)
+	pos, err := r.journal.append(recs)
 	if err != nil {
 		return fmt.Errorf("audit journal: %w", err)
 	}
 	r.amu.Lock()
-	r.unapplied = append(r.unapplied, journaled{recs: recs, seg: seg})
+	r.unapplied = append(r.unapplied, journaled{recs: recs, pos: pos})
 	r.acked++
 	r.amu.Unlock()
 	select {
@@ -320,19 +385,12 @@ func (r *Recorder) applyPending() error {
 		return nil
 	}
 	err := r.st.Update(context.Background(), func(tx store.Tx) error {
-		for _, b := range work {
-			for _, rec := range b.recs {
-				if _, err := tx.Create(context.Background(), rec); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return apply(context.Background(), tx, r.journal.id, work)
 	})
 	if err == nil {
 		// Segments before the last applied batch's hold only applied
 		// batches. (A failed delete is retried after the next apply.)
-		if last := work[len(work)-1].seg; last > r.dropped && r.journal.dropBefore(last) == nil {
+		if last := work[len(work)-1].pos.Segment; last > r.dropped && r.journal.dropBefore(last) == nil {
 			r.dropped = last
 		}
 	}

@@ -1,0 +1,198 @@
+package audit
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// eventSizeHint is the buffer capacity to encode an event into: most
+// events fit (a GetUser call by an IAM user with an SDK's user agent takes
+// about 800 bytes); larger ones grow it once.
+const eventSizeHint = 1024
+
+// AppendJSON appends the event's JSON encoding to b and returns the extended
+// buffer. The bytes are exactly those json.Marshal(ev) writes (same member
+// order, omitempty rules and string escaping), without its reflection: this
+// runs once per request served. RequestParameters and ResponseElements are
+// encoded by json.Marshal, whose error (an unsupported value, such as a NaN
+// number) is returned as json.Marshal(ev) would return it.
+func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
+	b = append(b, `{"eventVersion":`...)
+	b = appendString(b, ev.EventVersion)
+	b = append(b, `,"userIdentity":`...)
+	b = ev.UserIdentity.appendJSON(b)
+	b = append(b, `,"eventTime":`...)
+	b = appendString(b, ev.EventTime)
+	b = append(b, `,"eventSource":`...)
+	b = appendString(b, ev.EventSource)
+	b = append(b, `,"eventName":`...)
+	b = appendString(b, ev.EventName)
+	b = append(b, `,"awsRegion":`...)
+	b = appendString(b, ev.AWSRegion)
+	b = append(b, `,"sourceIPAddress":`...)
+	b = appendString(b, ev.SourceIPAddress)
+	b = append(b, `,"userAgent":`...)
+	b = appendString(b, ev.UserAgent)
+	b = appendOptional(b, `,"errorCode":`, ev.ErrorCode)
+	b = appendOptional(b, `,"errorMessage":`, ev.ErrorMessage)
+	var err error
+	b = append(b, `,"requestParameters":`...)
+	if b, err = appendMap(b, ev.RequestParameters); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"responseElements":`...)
+	if b, err = appendMap(b, ev.ResponseElements); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"requestID":`...)
+	b = appendString(b, ev.RequestID)
+	b = append(b, `,"eventID":`...)
+	b = appendString(b, ev.EventID)
+	b = append(b, `,"readOnly":`...)
+	b = appendBool(b, ev.ReadOnly)
+	b = append(b, `,"eventType":`...)
+	b = appendString(b, ev.EventType)
+	b = append(b, `,"managementEvent":`...)
+	b = appendBool(b, ev.ManagementEvent)
+	b = append(b, `,"recipientAccountId":`...)
+	b = appendString(b, ev.RecipientAccountID)
+	b = append(b, `,"eventCategory":`...)
+	b = appendString(b, ev.EventCategory)
+	return append(b, '}'), nil
+}
+
+// appendJSON appends userIdentity as json.Marshal writes it.
+func (u *UserIdentity) appendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = appendString(b, u.Type)
+	b = appendOptional(b, `,"principalId":`, u.PrincipalID)
+	b = appendOptional(b, `,"arn":`, u.ARN)
+	b = appendOptional(b, `,"accountId":`, u.AccountID)
+	b = appendOptional(b, `,"accessKeyId":`, u.AccessKeyID)
+	b = appendOptional(b, `,"userName":`, u.UserName)
+	if sc := u.SessionContext; sc != nil {
+		b = append(b, `,"sessionContext":`...)
+		b = sc.appendJSON(b)
+	}
+	b = appendOptional(b, `,"identityProvider":`, u.IdentityProvider)
+	return append(b, '}')
+}
+
+// appendJSON appends sessionContext as json.Marshal writes it.
+func (sc *SessionContext) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if si := sc.SessionIssuer; si != nil {
+		b = append(b, `"sessionIssuer":{"type":`...)
+		b = appendString(b, si.Type)
+		b = append(b, `,"principalId":`...)
+		b = appendString(b, si.PrincipalID)
+		b = append(b, `,"arn":`...)
+		b = appendString(b, si.ARN)
+		b = append(b, `,"accountId":`...)
+		b = appendString(b, si.AccountID)
+		b = append(b, `,"userName":`...)
+		b = appendString(b, si.UserName)
+		b = append(b, "},"...)
+	}
+	b = append(b, `"attributes":{"creationDate":`...)
+	b = appendString(b, sc.Attributes.CreationDate)
+	b = append(b, `,"mfaAuthenticated":`...)
+	b = appendString(b, sc.Attributes.MFAAuthenticated)
+	b = append(b, '}')
+	b = appendOptional(b, `,"sourceIdentity":`, sc.SourceIdentity)
+	return append(b, '}')
+}
+
+// appendOptional appends an omitempty string member, name being its
+// leading comma, quoted name and colon; nothing when s is empty.
+func appendOptional(b []byte, name, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendString(append(b, name...), s)
+}
+
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, "true"...)
+	}
+	return append(b, "false"...)
+}
+
+// appendMap appends requestParameters or responseElements: null when nil,
+// as encoding/json writes a nil map, and json.Marshal's encoding otherwise.
+func appendMap(b []byte, m map[string]any) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, data...), nil
+}
+
+// appendString appends s as a JSON string as encoding/json writes it by
+// default: " and \ escaped, \b \f \n \r \t by name and other control
+// characters as \u00XX, <, > and & escaped for HTML, U+2028 and U+2029
+// escaped, and each byte of invalid UTF-8 replaced by \ufffd.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if plainASCII[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// plainASCII marks the ASCII bytes that appendString copies as they are:
+// everything from the space up, DEL included, other than ", \, <, > and &
+// (as encoding/json's htmlSafeSet).
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
