@@ -98,6 +98,9 @@ func scalarJSON(b []byte) (string, error) {
 	return strconv.FormatFloat(f, 'f', -1, 64), nil
 }
 
+// maxQuestions is the most questions a batch may ask.
+const maxQuestions = 1000
+
 // authorizeBody is the body of POST /_gatehouse/v1/authorize: the principal
 // (by ARN, already authenticated by the caller, or as the end user's signed
 // request for Gatehouse to verify), and one question or a batch.
@@ -212,7 +215,7 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	if !batch {
 		in.Requests = []decisionRequest{in.decisionRequest}
 	}
-	if len(in.Requests) == 0 || len(in.Requests) > 1000 {
+	if len(in.Requests) == 0 || len(in.Requests) > maxQuestions {
 		return nil, awserr.New("ValidationException", "Give between 1 and 1,000 requests.")
 	}
 	subject, err := s.subjectOf(r, in)

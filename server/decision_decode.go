@@ -86,7 +86,8 @@ func (s *bodyScanner) requests(out *[]decisionRequest) bool {
 	if !s.next('[') {
 		return false
 	}
-	list := []decisionRequest{}
+	// Each question names its action: their number bounds the list's.
+	list := make([]decisionRequest, 0, min(strings.Count(s.data[s.pos:], `"action"`), maxQuestions))
 	if s.next(']') {
 		*out = list
 		return true

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -134,4 +136,28 @@ func FuzzDecodeAuthorizeBody(f *testing.F) {
 		f.Add([]byte(body))
 	}
 	f.Fuzz(checkDecode)
+}
+
+// BenchmarkDecodeAuthorizeBody reads a batch of 100 questions with the
+// scanner and with encoding/json.
+func BenchmarkDecodeAuthorizeBody(b *testing.B) {
+	var qs []string
+	for i := range 100 {
+		qs = append(qs, `{"action":"s3:GetObject","resource":"arn:aws:s3:::my-app-artifacts/alice/obj-`+strconv.Itoa(i)+
+			`.bin","context":{"aws:SecureTransport":true,"aws:RequestedRegion":"eu-west-1","aws:SourceIp":"10.1.2.3"}}`)
+	}
+	body := []byte(`{"principal_arn":"arn:aws:iam::123456789012:user/alice","requests":[` + strings.Join(qs, ",") + `]}`)
+	for _, bm := range []struct {
+		name   string
+		decode func([]byte) (*authorizeBody, error)
+	}{{"scanner", decodeAuthorizeBody}, {"encoding-json", decodeWithJSON}} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bm.decode(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
