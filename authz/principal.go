@@ -53,6 +53,10 @@ type Principal struct {
 	Username    string // IAM users only; derived from the ARN when empty
 	ID          string // unique id: AIDA… for users, the role's AROA… for role sessions
 	Tags        map[string]string
+	// SessionTags are a role session's session tags. They override Tags
+	// (the role's) with the same key, so that callers need not merge the
+	// two; nil for other principals.
+	SessionTags map[string]string
 	Service     string // for service principals, e.g. "cloudtrail.amazonaws.com"
 	Provider    string // for identity-provider callers: the OIDC or SAML provider's ARN (or a name such as "accounts.google.com")
 	// ServiceLinkedRole marks sessions of service-linked roles, which SCPs
@@ -70,6 +74,9 @@ type Principal struct {
 type principalKeys struct {
 	keys   map[string][]string
 	caller policy.Caller
+	// vals backs the keys' values when they fit (they do for most
+	// principals), so that they take no allocation of their own.
+	vals [8]string
 }
 
 // Prepare computes the principal's derived condition keys once, so that
@@ -94,11 +101,14 @@ func (p *Principal) keys() *principalKeys {
 func (p *Principal) derive(k *principalKeys) {
 	// Size the map exactly: up to 8 entries fit Go's small-map layout, which
 	// costs one allocation instead of a table.
-	n := derivedKeyCount(p.Type) + len(p.Tags)
+	n := derivedKeyCount(p.Type) + len(p.Tags) + len(p.SessionTags)
 	k.keys = make(map[string][]string, n)
 	// One backing array holds every single-valued key's value, and one
 	// buffer every string derive builds (a session's user id, the tag keys).
-	vals := make([]string, 0, n)
+	vals := k.vals[:0]
+	if n > len(k.vals) {
+		vals = make([]string, 0, n)
+	}
 	set := func(key, v string) {
 		if v != "" {
 			vals = append(vals, v)
@@ -157,10 +167,20 @@ func (p *Principal) derive(k *principalKeys) {
 		set("aws:principalaccount", p.Account)
 	}
 	set("aws:principalisawsservice", isService)
-	for tk, tv := range p.Tags {
+	tag := func(tk, tv string) {
 		// A tag's value may be empty and still be present.
 		vals = append(vals, tv)
 		k.keys[principalTagKey(&text, tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	for tk, tv := range p.Tags {
+		if _, ok := p.SessionTags[tk]; !ok {
+			tag(tk, tv)
+		}
+	}
+	// Session tags come last: they win over role tags whose keys differ
+	// only in case.
+	for tk, tv := range p.SessionTags {
+		tag(tk, tv)
 	}
 }
 
@@ -176,25 +196,27 @@ func (p *Principal) federatedName() string {
 	return lastPathPart(p.ARN)
 }
 
-// derivedTextLen is how many bytes derive writes to its buffer (exactly,
-// unless a tag key's lower case has another length).
+// derivedTextLen is about how many bytes derive writes to its buffer:
+// exactly for a session's user id, a guess for tag keys (counting them
+// would cost a second pass over the tag map; a longer key only grows the
+// buffer).
 func derivedTextLen(p *Principal) int {
-	n := 0
+	n := (len(p.Tags) + len(p.SessionTags)) * (len(tagKeyPrefix) + typicalTagKeyLen)
 	switch p.Type {
 	case AssumedRole:
 		if p.ID != "" && p.SessionName != "" {
-			n = len(p.ID) + 1 + len(p.SessionName)
+			n += len(p.ID) + 1 + len(p.SessionName)
 		}
 	case FederatedUser:
 		if name := p.federatedName(); name != "" {
-			n = len(p.Account) + 1 + len(name)
+			n += len(p.Account) + 1 + len(name)
 		}
-	}
-	for tk := range p.Tags {
-		n += len(tagKeyPrefix) + len(tk)
 	}
 	return n
 }
+
+// typicalTagKeyLen is the tag key length derivedTextLen assumes.
+const typicalTagKeyLen = 16
 
 // join appends a + ":" + b to text and returns it. The strings text
 // returned earlier stay valid: a Builder never rewrites what it holds.

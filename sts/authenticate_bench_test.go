@@ -20,7 +20,7 @@ import (
 // benchService returns an STS over a test server's IAM (with a tagged role
 // "bench") and a key ring of its own, so that the benchmark can seal
 // tokens directly.
-func benchService(b *testing.B) (*sts.Service, *sts.KeyRing) {
+func benchService(b testing.TB) (*sts.Service, *sts.KeyRing) {
 	b.Helper()
 	ts := testserver.Start(b)
 	ctx := context.Background()
@@ -106,7 +106,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 }
 
 // cpuTime is the process's user and system processor time so far.
-func cpuTime(b *testing.B) time.Duration {
+func cpuTime(b testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		b.Fatal(err)

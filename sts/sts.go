@@ -11,8 +11,8 @@ package sts
 
 import (
 	"fmt"
-	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -33,6 +33,7 @@ type Service struct {
 	sessions  sync.Map // access key id → *Session, bounded by maxCachedSessions
 	count     int64
 	compiled  compileCache // session policies and trust policies by document
+	roleTags  roleTagCache // role sessions' principal tags
 	mu        sync.Mutex
 	http      *http.Client
 	jwks      keySets
@@ -122,21 +123,16 @@ func (s *Service) newSession(b *sessionBlock) *Session {
 	switch c.Kind {
 	case "role":
 		name := c.RoleARN[strings.LastIndexByte(c.RoleARN, '/')+1:]
-		tags := c.Tags // the session's tags override the role's
+		var roleTags map[string]string
 		linked := false
 		if r, ok := snap.Role(c.Account, name); ok {
-			if len(r.Tags) > 0 {
-				tags = make(map[string]string, len(r.Tags)+len(c.Tags))
-				for _, t := range r.Tags {
-					tags[t.Key] = t.Value
-				}
-				maps.Copy(tags, c.Tags)
-			}
+			roleTags = s.roleTags.get(r)
 			linked = r.ServiceLinked
 		}
 		b.principal = authz.Principal{Type: authz.AssumedRole, Account: c.Account,
 			ARN:     "arn:" + s.partition + ":sts::" + c.Account + ":assumed-role/" + name + "/" + c.SessionName,
-			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: tags, ServiceLinkedRole: linked}
+			RoleARN: c.RoleARN, SessionName: c.SessionName, ID: c.RoleID, Tags: roleTags, SessionTags: c.Tags,
+			ServiceLinkedRole: linked}
 		sess.Principal = b.principal.Prepare()
 	case "user":
 		sess.Principal = snap.UserPrincipal(c.Account, c.UserName)
@@ -245,6 +241,44 @@ func (cc *compileCache) entry(id, doc string, kind policy.Kind) (*compiledEntry,
 	e := &compiledEntry{p: p, set: policy.NewSet(p)}
 	cc.m.Store(key, e)
 	return e, nil
+}
+
+// roleTagCache keeps roles' tags as the map their sessions' principals
+// share (each session adds its own session tags over them). An entry holds
+// the tags it was built from and counts only while the role still has
+// them. It is emptied when it reaches maxRoleTags entries.
+type roleTagCache struct {
+	m sync.Map // role ARN → *roleTags
+	n atomic.Int64
+}
+
+const maxRoleTags = 4096
+
+// roleTags is a role's tags as a list (as the role has them) and as a map.
+type roleTags struct {
+	list []iam.Tag
+	m    map[string]string
+}
+
+// get returns the tags of a role as a map (nil if it has none), which
+// must not be modified.
+func (rc *roleTagCache) get(r *iam.Role) map[string]string {
+	if len(r.Tags) == 0 {
+		return nil
+	}
+	if e, ok := rc.m.Load(r.Arn); ok && slices.Equal(e.(*roleTags).list, r.Tags) {
+		return e.(*roleTags).m
+	}
+	e := &roleTags{list: slices.Clone(r.Tags), m: make(map[string]string, len(r.Tags))}
+	for _, t := range r.Tags {
+		e.m[t.Key] = t.Value
+	}
+	if rc.n.Add(1) > maxRoleTags {
+		rc.m.Clear()
+		rc.n.Store(1)
+	}
+	rc.m.Store(r.Arn, e)
+	return e.m
 }
 
 // Policies returns the policies that apply to a session's requests: its
