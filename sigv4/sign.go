@@ -99,6 +99,10 @@ func Presign(r *http.Request, body []byte, cred Credential, region, service stri
 	return nil
 }
 
+// signingKeys caches the keys Sign and Presign derive: a client signs many
+// requests with one key a day.
+var signingKeys keyCache
+
 // signature returns the hex signature of r's canonical request.
 func signature(r *http.Request, path, service string, sorted []queryParam, skip, signedHeaders string, p payload,
 	amzDate, scope, secret string) string {
@@ -107,7 +111,7 @@ func signature(r *http.Request, path, service string, sorted []queryParam, skip,
 	date, rest, _ := strings.Cut(scope, "/")
 	region, rest, _ := strings.Cut(rest, "/")
 	svc, _, _ := strings.Cut(rest, "/")
-	key := deriveKey(secret, date, region, svc)
+	key := signingKeys.get(keyID{secret, date, region, svc})
 	var m macer
 	return hex.EncodeToString(m.sum(&key, sts)[:])
 }

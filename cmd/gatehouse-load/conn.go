@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/sigv4"
@@ -19,16 +21,18 @@ import (
 // net/http client's per-connection reader and writer goroutines and the
 // hand-offs between them: on a 2-core machine shared with the server under
 // test, every microsecond the load generator spends is one the server does
-// not get. Requests are still signed one by one, when they are sent.
+// not get. For the same reason it writes requests and parses responses
+// itself rather than through net/http's general machinery. Requests are
+// still signed one by one, when they are sent.
 type conn struct {
-	c      *client
-	t      target
-	u      *url.URL
-	nc     net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	req    *http.Request // reused: its headers are rewritten for each request
-	reader bytes.Reader
+	c   *client
+	t   target
+	u   *url.URL
+	nc  net.Conn
+	br  *bufio.Reader
+	bw  *bufio.Writer
+	req *http.Request // reused: Sign writes its headers for each request
+	num [20]byte      // scratch for formatting numbers
 }
 
 // newConn returns a connection for requests to t; it dials on first use.
@@ -80,37 +84,124 @@ func (k *conn) post(ctx context.Context, body []byte) (int, []byte, error) {
 
 func (k *conn) exchange(body []byte) (int, []byte, error) {
 	if k.req == nil {
-		k.req = &http.Request{Method: http.MethodPost, URL: k.u, Host: k.u.Host, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
+		k.req = &http.Request{Method: http.MethodPost, URL: k.u, Host: k.u.Host}
 	}
 	k.req.Header = http.Header{"Content-Type": {k.t.contentType}}
-	k.reader.Reset(body)
-	k.req.Body = io.NopCloser(&k.reader)
-	k.req.ContentLength = int64(len(body))
 	if err := sigv4.Sign(k.req, body, k.c.cred, k.c.region, k.t.service, time.Now()); err != nil {
 		return 0, nil, err
 	}
-	if err := k.req.Write(k.bw); err != nil {
-		return 0, nil, err
-	}
+	k.writeRequest(body)
 	if err := k.bw.Flush(); err != nil {
 		return 0, nil, err
 	}
-	resp, err := http.ReadResponse(k.br, k.req)
+	return k.readResponse()
+}
+
+// writeRequest buffers the signed request: its request line, Host,
+// Content-Length, the headers Sign set and the body.
+func (k *conn) writeRequest(body []byte) {
+	w := k.bw
+	w.WriteString("POST ")
+	w.WriteString(k.u.RequestURI())
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(k.u.Host)
+	w.WriteString("\r\nUser-Agent: gatehouse-load\r\nContent-Length: ")
+	w.Write(strconv.AppendInt(k.num[:0], int64(len(body)), 10))
+	for name, values := range k.req.Header {
+		for _, v := range values {
+			w.WriteString("\r\n")
+			w.WriteString(name)
+			w.WriteString(": ")
+			w.WriteString(v)
+		}
+	}
+	w.WriteString("\r\n\r\n")
+	w.Write(body)
+}
+
+// readResponse reads one response: the status, and the body as client.post
+// returns it (the start of a non-2xx body). It understands what servers
+// send to a keep-alive HTTP/1.1 client: Content-Length or chunked bodies,
+// and Connection: close.
+func (k *conn) readResponse() (int, []byte, error) {
+	line, err := k.line()
 	if err != nil {
 		return 0, nil, err
 	}
-	defer resp.Body.Close()
+	// "HTTP/1.1 200 OK"
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
+		return 0, nil, fmt.Errorf("malformed status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, nil, fmt.Errorf("malformed status line %q", line)
+	}
+	length, chunked, closing := int64(-1), false, false
+	for {
+		line, err := k.line()
+		if err != nil {
+			return 0, nil, err
+		}
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return 0, nil, fmt.Errorf("malformed header line %q", line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
+				return 0, nil, fmt.Errorf("malformed Content-Length %q", value)
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			chunked = bytes.EqualFold(value, []byte("chunked"))
+		case bytes.EqualFold(name, []byte("Connection")):
+			closing = bytes.EqualFold(value, []byte("close"))
+		}
+	}
+	var r io.Reader
+	switch {
+	case chunked:
+		r = httputil.NewChunkedReader(k.br)
+	case length >= 0:
+		r = io.LimitReader(k.br, length)
+	default: // the body runs to the end of the connection
+		r, closing = k.br, true
+	}
 	var errBody []byte
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		if errBody, err = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody)); err != nil {
+	if status < 200 || status > 299 {
+		if errBody, err = io.ReadAll(io.LimitReader(r, maxErrorBody)); err != nil {
 			return 0, nil, err
 		}
 	}
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	if _, err := io.Copy(io.Discard, r); err != nil {
 		return 0, nil, err
 	}
-	if resp.Close {
+	if chunked { // the trailer section ends with an empty line
+		for {
+			line, err := k.line()
+			if err != nil {
+				return 0, nil, err
+			}
+			if len(line) == 0 {
+				break
+			}
+		}
+	}
+	if closing {
 		k.close()
 	}
-	return resp.StatusCode, errBody, nil
+	return status, errBody, nil
+}
+
+// line reads one CRLF-terminated line, without its line ending; the bytes
+// are valid until the next read.
+func (k *conn) line() ([]byte, error) {
+	line, err := k.br.ReadSlice('\n')
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(line, "\r\n"), nil
 }

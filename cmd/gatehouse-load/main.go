@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type options struct {
 	duration, warmup                           time.Duration
 	concurrency, setup, batch                  int
 	json                                       bool
+	cpuProfile                                 string
 }
 
 // parseFlags reads and checks the flags.
@@ -58,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.setup, "setup", 0, "create this many users (gatehouse-load-0000, ...) first; GetUser then cycles through them")
 	fs.IntVar(&o.batch, "batch", 100, "questions per AuthorizeBatch request (1 to 1,000)")
 	fs.BoolVar(&o.json, "json", false, "print the report as one JSON object")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a Go CPU profile (pprof) of the load generator itself to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -93,6 +96,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "gatehouse-load: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := load(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "gatehouse-load: %v\n", err)
