@@ -7,6 +7,8 @@
 # which answers without verifying or decoding anything: the cost of HTTP and
 # signing alone on this machine, the ceiling for any handler. The target
 # "gatehouse-noaudit" runs gatehouse serve --no-audit (no audit trail).
+# Gatehouse runs as a user would start it: SQLite files in a data directory
+# (under $OUT), the audit trail durable through its journal.
 #
 # Run it from the repository root:
 #
@@ -62,7 +64,8 @@ for target in $TARGETS; do
 	case $target in
 	gatehouse | gatehouse-noaudit | floor)
 		if [[ $target == gatehouse-noaudit ]]; then flags=(--no-audit); fi
-		"${server_cpu[@]}" "$OUT/gatehouse" serve --ephemeral --addr "127.0.0.1:$GH_PORT" --account-id 123456789012 \
+		rm -rf "$OUT/data-$target"
+		"${server_cpu[@]}" "$OUT/gatehouse" serve --data-dir "$OUT/data-$target" --addr "127.0.0.1:$GH_PORT" --account-id 123456789012 \
 			--root-access-key-id test --root-secret-access-key test "${flags[@]}" >"$OUT/$target.log" 2>&1 &
 		port=$GH_PORT
 		if [[ $target == floor ]]; then path=/_gatehouse/health ops=GetUser; fi ;;

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -88,6 +89,15 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	// Event, request and job IDs are random UUIDs and none is a secret: take
 	// their randomness from a buffered pool instead of one read per ID.
 	uuid.EnableRandPool()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		// The live heap is small (the snapshot and caches) and nearly all
+		// garbage is per request: collecting when the heap has grown by 4×
+		// its live size instead of Go's default 2× means a quarter of the
+		// collections, for a little more memory (GetUser in process: about a
+		// quarter less processor time per request). GOGC in the environment
+		// overrides it.
+		debug.SetGCPercent(serveGCPercent)
+	}
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -243,6 +253,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		return err
 	}
 }
+
+// serveGCPercent is the server's garbage-collection target (see runServe).
+const serveGCPercent = 400
 
 // auditPageSize is the page size of a new SQLite audit database: its
 // records are batches of events, tens of kilobytes each.
