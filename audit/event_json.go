@@ -2,6 +2,8 @@ package audit
 
 import (
 	"encoding/json"
+	"slices"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -13,9 +15,10 @@ const eventSizeHint = 1024
 // AppendJSON appends the event's JSON encoding to b and returns the extended
 // buffer. The bytes are exactly those json.Marshal(ev) writes (same member
 // order, omitempty rules and string escaping), without its reflection: this
-// runs once per request served. RequestParameters and ResponseElements are
-// encoded by json.Marshal, whose error (an unsupported value, such as a NaN
-// number) is returned as json.Marshal(ev) would return it.
+// runs once per request served. In RequestParameters and ResponseElements,
+// values of other types than those rendered events hold are encoded by
+// json.Marshal, whose error (an unsupported value, such as a NaN number) is
+// returned where json.Marshal(ev) would fail.
 func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"eventVersion":`...)
 	b = appendString(b, ev.EventVersion)
@@ -37,11 +40,11 @@ func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
 	b = appendOptional(b, `,"errorMessage":`, ev.ErrorMessage)
 	var err error
 	b = append(b, `,"requestParameters":`...)
-	if b, err = appendMap(b, ev.RequestParameters); err != nil {
+	if b, err = appendMap(b, ev.RequestParameters, 0); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"responseElements":`...)
-	if b, err = appendMap(b, ev.ResponseElements); err != nil {
+	if b, err = appendMap(b, ev.ResponseElements, 0); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"requestID":`...)
@@ -119,13 +122,75 @@ func appendBool(b []byte, v bool) []byte {
 	return append(b, "false"...)
 }
 
-// appendMap appends requestParameters or responseElements: null when nil,
-// as encoding/json writes a nil map, and json.Marshal's encoding otherwise.
-func appendMap(b []byte, m map[string]any) ([]byte, error) {
+// appendMap appends requestParameters or responseElements (or a map
+// within them) as encoding/json writes it: null when nil, members sorted by
+// name.
+func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
-	data, err := json.Marshal(m)
+	var small [8]string // a few names need no allocation
+	names := small[:0]
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	b = append(b, '{')
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(appendString(b, name), ':')
+		var err error
+		if b, err = appendValue(b, m[name], depth+1); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// maxDepth bounds the nesting that appendValue encodes itself; json.Marshal
+// encodes what lies deeper (and reports a cycle as it would).
+const maxDepth = 32
+
+// appendValue appends a value of requestParameters or responseElements as
+// encoding/json writes it: what rendered events hold (strings, booleans,
+// integers, null, and maps and lists of them) by hand, anything else (such
+// as floating-point numbers, or structures the server records) by
+// json.Marshal.
+func appendValue(b []byte, v any, depth int) ([]byte, error) {
+	if depth < maxDepth {
+		switch x := v.(type) {
+		case nil:
+			return append(b, "null"...), nil
+		case string:
+			return appendString(b, x), nil
+		case bool:
+			return appendBool(b, x), nil
+		case int64:
+			return strconv.AppendInt(b, x, 10), nil
+		case int:
+			return strconv.AppendInt(b, int64(x), 10), nil
+		case map[string]any:
+			return appendMap(b, x, depth)
+		case []any:
+			if x == nil {
+				return append(b, "null"...), nil
+			}
+			b = append(b, '[')
+			for i, e := range x {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				var err error
+				if b, err = appendValue(b, e, depth+1); err != nil {
+					return nil, err
+				}
+			}
+			return append(b, ']'), nil
+		}
+	}
+	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
