@@ -214,3 +214,36 @@ func TestGlobalConditionKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryStringAndBody checks where a query-protocol call's parameters
+// come from: the query string, the form body, and the body when both name
+// a parameter.
+func TestQueryStringAndBody(t *testing.T) {
+	ts := testserver.Start(t)
+	srv := ts.Handler()
+	tests := []struct {
+		name, query, body string
+		code              string // error code, or "" for success
+	}{
+		{"query string only", "Action=GetUser&Version=2010-05-08&UserName=nobody", "", "NoSuchEntity"},
+		{"body only", "", "Action=GetUser&Version=2010-05-08&UserName=nobody", "NoSuchEntity"},
+		{"body wins", "Action=ListUsers&UserName=somebody", "Action=GetUser&Version=2010-05-08&UserName=nobody", "NoSuchEntity"},
+		{"split", "Version=2010-05-08", "Action=ListUsers", ""},
+		{"malformed body", "", "Action=ListUsers&Version=2010-05-08&x=%zz", "MalformedQueryString"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, "http://gatehouse/?"+tc.query, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			cred := sigv4.Credential{AccessKeyID: testserver.RootKeyID, SecretAccessKey: testserver.RootSecret}
+			if err := sigv4.Sign(req, []byte(tc.body), cred, "us-east-1", "iam", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if tc.code == "" && rec.Code != http.StatusOK || tc.code != "" && !strings.Contains(rec.Body.String(), "<Code>"+tc.code+"</Code>") {
+				t.Fatalf("%d %s, want %q", rec.Code, rec.Body, tc.code)
+			}
+		})
+	}
+}

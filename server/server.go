@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -185,7 +184,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveQuery handles a query-protocol request: IAM, or STS when the
 // request names STS's API version or one of its actions.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	vals := r.URL.Query()
+	vals, _ := query.ParseForm(r.URL.RawQuery) // as r.URL.Query(), which ignores malformed pairs
 	svc := s.iamModel
 	now := s.now()
 	rec := s.auditCall(r, "iam", requestID, now)
@@ -200,13 +199,18 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte,
 		query.WriteError(w, svc, err, requestID)
 	}
 	if r.Method == http.MethodPost && len(body) > 0 {
-		form, err := url.ParseQuery(string(body))
+		form, err := query.ParseForm(string(body))
 		if err != nil {
 			fail(awserr.New("MalformedQueryString", "The request body is not a valid form."))
 			return
 		}
-		for k, v := range form {
-			vals[k] = v
+		if len(vals) == 0 {
+			vals = form
+		} else {
+			// The body's parameters replace the query string's.
+			for k, v := range form {
+				vals[k] = v
+			}
 		}
 	}
 	if _, isSTS := s.stsModel.Operations[vals.Get("Action")]; isSTS || vals.Get("Version") == s.stsModel.APIVersion {

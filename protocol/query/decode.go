@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ func (c *Codec) WriteError(w http.ResponseWriter, err error, requestID string) {
 // Decode reads r's form body (for POST) and query string and decodes them
 // with DecodeValues. The body is consumed.
 func Decode(svc *model.Service, r *http.Request) (*protocol.Request, *awserr.Error) {
-	vals, err := url.ParseQuery(r.URL.RawQuery)
+	vals, err := ParseForm(r.URL.RawQuery)
 	if err != nil {
 		return nil, awserr.New("MalformedQueryString", "The query string is malformed: "+err.Error())
 	}
@@ -70,7 +71,7 @@ func Decode(svc *model.Service, r *http.Request) (*protocol.Request, *awserr.Err
 		if len(body) > MaxBodyBytes {
 			return nil, awserr.New("RequestEntityTooLarge", "Request body is too large.")
 		}
-		form, err := url.ParseQuery(string(body))
+		form, err := ParseForm(string(body))
 		if err != nil {
 			return nil, awserr.New("MalformedQueryString", "The request body is malformed: "+err.Error())
 		}
@@ -101,14 +102,9 @@ func DecodeValues(svc *model.Service, vals url.Values) (*protocol.Request, *awse
 	}
 	params := protocol.Params{}
 	if op.Input != nil {
-		root := &node{}
-		for k, v := range vals {
-			if len(v) > 0 {
-				root.insert(k, v[0])
-			}
-		}
+		root := newTree(vals)
 		var vs []validate.Violation
-		params = protocol.Params(decodeStruct(op.Input, root, nil, &vs))
+		params = protocol.Params(decodeStruct(op.Input, root, make(validate.Path, 0, 8), &vs))
 		if len(vs) == 0 {
 			vs = validate.Input(op.Input, params)
 		}
@@ -127,7 +123,32 @@ type node struct {
 	children map[string]*node
 }
 
-func (n *node) insert(key, value string) {
+// newTree returns the root of the parameter names' tree, each name bearing
+// its first value. All nodes are allocated together: a name has at most as
+// many nodes as dotted segments.
+func newTree(vals url.Values) *node {
+	segments := 1 // the root
+	for k := range vals {
+		segments += strings.Count(k, ".") + 1
+	}
+	t := tree{nodes: make([]node, 1, segments)}
+	root := &t.nodes[0]
+	root.children = make(map[string]*node, len(vals))
+	for k, v := range vals {
+		if len(v) > 0 {
+			t.insert(root, k, v[0])
+		}
+	}
+	return root
+}
+
+// tree hands out nodes from one array sized for every name's segments, so
+// that pointers into it stay valid.
+type tree struct {
+	nodes []node
+}
+
+func (t *tree) insert(n *node, key, value string) {
 	for {
 		seg, rest, more := strings.Cut(key, ".")
 		if n.children == nil {
@@ -135,7 +156,8 @@ func (n *node) insert(key, value string) {
 		}
 		c, ok := n.children[seg]
 		if !ok {
-			c = &node{}
+			t.nodes = append(t.nodes, node{})
+			c = &t.nodes[len(t.nodes)-1]
 			n.children[seg] = c
 		}
 		n = c
@@ -145,6 +167,16 @@ func (n *node) insert(key, value string) {
 		}
 		key = rest
 	}
+}
+
+// The decoders pass the path to the value being decoded down as a slice
+// that children extend with append: siblings reuse the same backing array
+// (each overwrites the step of the one before), so a path is only copied
+// when a violation keeps it (see violationPath).
+
+// violationPath returns a copy of path for a violation to keep.
+func violationPath(path validate.Path) validate.Path {
+	return slices.Clone(path)
 }
 
 func decodeStruct(s *model.Shape, n *node, path validate.Path, vs *[]validate.Violation) map[string]any {
@@ -158,7 +190,7 @@ func decodeStruct(s *model.Shape, n *node, path validate.Path, vs *[]validate.Vi
 		if !ok {
 			continue
 		}
-		if v, ok := decodeValue(m.Shape, c, path.Child(validate.Step{Member: m.Name}), vs); ok {
+		if v, ok := decodeValue(m.Shape, c, append(path, validate.Step{Member: m.Name}), vs); ok {
 			out[m.Name] = v
 		}
 	}
@@ -184,7 +216,7 @@ func decodeValue(s *model.Shape, n *node, path validate.Path, vs *[]validate.Vio
 	}
 	v, err := scalar(s, n.value)
 	if err != "" {
-		*vs = append(*vs, validate.Violation{Path: path, Value: n.value, Sensitive: s.Sensitive,
+		*vs = append(*vs, validate.Violation{Path: violationPath(path), Value: n.value, Sensitive: s.Sensitive,
 			Kind: validate.Type, Constraint: err})
 		return nil, false
 	}
@@ -289,7 +321,7 @@ func decodeList(s *model.Shape, n *node, path validate.Path, vs *[]validate.Viol
 		return out // "Tags=" is the empty list
 	}
 	for i, e := range elements(container, path, vs) {
-		if v, ok := decodeValue(s.Member.Shape, e, path.Child(validate.Step{Index: i + 1}), vs); ok {
+		if v, ok := decodeValue(s.Member.Shape, e, append(path, validate.Step{Index: i + 1}), vs); ok {
 			out = append(out, v)
 		} else {
 			out = append(out, nil)
@@ -320,7 +352,7 @@ func decodeMap(s *model.Shape, n *node, path validate.Path, vs *[]validate.Viola
 			continue
 		}
 		if vn, ok := e.children[valueName]; ok {
-			if v, ok := decodeValue(s.Value.Shape, vn, path.Child(validate.Step{Key: k.value}), vs); ok {
+			if v, ok := decodeValue(s.Value.Shape, vn, append(path, validate.Step{Key: k.value}), vs); ok {
 				out[k.value] = v
 			}
 		}
