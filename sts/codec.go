@@ -66,10 +66,12 @@ func appendBool(b []byte, v bool) []byte {
 
 // claimsReader decodes what appendClaims wrote; the first error sticks.
 // It reads from one string, so that the decoded strings share its memory
-// instead of each being allocated.
+// instead of each being allocated, and slices lists from spare room while
+// that lasts.
 type claimsReader struct {
-	s   string
-	err error
+	s     string
+	spare []string
+	err   error
 }
 
 func (r *claimsReader) uvarint() uint64 {
@@ -128,7 +130,12 @@ func (r *claimsReader) list() []string {
 	if n == 0 {
 		return nil
 	}
-	out := make([]string, n)
+	var out []string
+	if n <= len(r.spare) {
+		out, r.spare = r.spare[:n:n], r.spare[n:]
+	} else {
+		out = make([]string, n)
+	}
 	for i := range out {
 		out[i] = r.string()
 	}
@@ -153,9 +160,10 @@ func (r *claimsReader) fail() {
 }
 
 // readClaims decodes a whole encoding into c, which must be zero; the
-// strings of c share the encoding's memory.
-func readClaims(c *Claims, enc string) error {
-	r := &claimsReader{s: enc}
+// strings of c share the encoding's memory, and its lists the room in spare
+// (zero strings) as far as it goes.
+func readClaims(c *Claims, enc string, spare []string) error {
+	r := &claimsReader{s: enc, spare: spare}
 	c.Kind, c.Account, c.AccessKeyID, c.Secret = r.string(), r.string(), r.string(), r.string()
 	c.Issued, c.Expires = r.time(), r.time()
 	c.RoleARN, c.RoleID, c.SessionName = r.string(), r.string(), r.string()

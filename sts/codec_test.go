@@ -50,7 +50,7 @@ func fill(v reflect.Value, n int) {
 // decode is readClaims into new claims.
 func decode(b []byte) (*Claims, error) {
 	c := new(Claims)
-	if err := readClaims(c, string(b)); err != nil {
+	if err := readClaims(c, string(b), nil); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -65,6 +65,22 @@ func TestCodecCoversEveryClaim(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, &c) {
 		t.Fatalf("round trip lost fields (add new Claims fields to codec.go):\n got %+v\nwant %+v", got, &c)
+	}
+	// Lists read into spare room are the same, and appending to one does
+	// not overwrite the next.
+	for _, room := range []int{1, 2, 3, 4, 5, 8} {
+		got := new(Claims)
+		if err := readClaims(got, string(appendClaims(nil, &c)), make([]string, room)); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, &c) {
+			t.Fatalf("with room for %d strings:\n got %+v\nwant %+v", room, got, &c)
+		}
+		_ = append(got.Policies, "appended")
+		_ = append(got.PolicyARNs, "appended")
+		if !reflect.DeepEqual(got, &c) {
+			t.Fatalf("with room for %d strings, appending to a list changed the claims: %+v", room, got)
+		}
 	}
 	// The zero claims round-trip too (nil lists and maps stay nil).
 	var zero Claims
@@ -106,6 +122,11 @@ func FuzzReadClaims(f *testing.F) {
 		again, err := decode(appendClaims(nil, c))
 		if err != nil || !reflect.DeepEqual(again, c) {
 			t.Fatalf("re-encoding %+v: %+v %v", c, again, err)
+		}
+		// Spare room for lists changes nothing.
+		spared := new(Claims)
+		if err := readClaims(spared, string(b), make([]string, 3)); err != nil || !reflect.DeepEqual(spared, c) {
+			t.Fatalf("with spare room: %+v %v, want %+v", spared, err, c)
 		}
 	})
 }

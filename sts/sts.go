@@ -70,7 +70,7 @@ func (s *Service) Authenticate(accessKeyID, token string, now time.Time) (*Sessi
 		sess = v.(*Session)
 	} else {
 		b := new(sessionBlock)
-		if err := s.ring.openClaims(token, &b.claims); err != nil {
+		if err := s.ring.openClaims(token, &b.claims, b.lists[:]); err != nil {
 			return nil, invalidClientToken()
 		}
 		sess = s.newSession(b)
@@ -112,6 +112,9 @@ type sessionBlock struct {
 	sess      Session
 	claims    Claims
 	principal authz.Principal
+	// lists is room for the claims' lists (session policy, transitive tag
+	// keys); it fits in the block's size class.
+	lists [4]string
 }
 
 // newSession rebuilds a session's principal and session policies from the

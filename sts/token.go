@@ -257,14 +257,15 @@ var errBadToken = errors.New("sts: invalid session token")
 // issue or that were altered. Expiry is the caller's to check.
 func (kr *KeyRing) Open(token string) (*Claims, error) {
 	c := new(Claims)
-	if err := kr.openClaims(token, c); err != nil {
+	if err := kr.openClaims(token, c, nil); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// openClaims is Open into claims the caller allocated (zero).
-func (kr *KeyRing) openClaims(token string, c *Claims) error {
+// openClaims is Open into claims the caller allocated (zero), with room
+// for their lists (see readClaims).
+func (kr *KeyRing) openClaims(token string, c *Claims, spare []string) error {
 	// The token is decoded and decrypted in place in a buffer of its own,
 	// which the decoded claims' strings then share: nothing writes to it
 	// once it is open.
@@ -282,7 +283,7 @@ func (kr *KeyRing) openClaims(token string, c *Claims) error {
 	}
 	switch raw[0] {
 	case tokenVersion:
-		if readClaims(c, unsafe.String(unsafe.SliceData(plain), len(plain))) != nil {
+		if readClaims(c, unsafe.String(unsafe.SliceData(plain), len(plain)), spare) != nil {
 			*c = Claims{}
 			return errBadToken
 		}
