@@ -19,20 +19,38 @@ func page[T any](p protocol.Params, items []T, key func(T) string) (out []T, tru
 	if v, ok := p.Int("MaxItems"); ok {
 		max = v
 	}
-	sort.Slice(items, func(i, j int) bool { return key(items[i]) < key(items[j]) })
+	// Each item's key is computed once, not in every comparison.
+	sorted := byKey[T]{items: items, keys: make([]string, len(items))}
+	for i, it := range items {
+		sorted.keys[i] = key(it)
+	}
+	sort.Sort(sorted)
 	start := 0
 	if m := p.String("Marker"); m != "" {
 		after, derr := base64.RawURLEncoding.DecodeString(m)
 		if derr != nil {
 			return nil, false, "", awserr.New("InvalidInput", "Invalid Marker.")
 		}
-		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
+		start = sort.Search(len(items), func(i int) bool { return sorted.keys[i] > string(after) })
 	}
 	end := start + int(max)
 	if end >= len(items) {
 		return items[start:], false, "", nil
 	}
-	return items[start:end], true, base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1]))), nil
+	return items[start:end], true, base64.RawURLEncoding.EncodeToString([]byte(sorted.keys[end-1])), nil
+}
+
+// byKey sorts items by their keys (keys[i] is the key of items[i]).
+type byKey[T any] struct {
+	items []T
+	keys  []string
+}
+
+func (b byKey[T]) Len() int           { return len(b.items) }
+func (b byKey[T]) Less(i, j int) bool { return b.keys[i] < b.keys[j] }
+func (b byKey[T]) Swap(i, j int) {
+	b.items[i], b.items[j] = b.items[j], b.items[i]
+	b.keys[i], b.keys[j] = b.keys[j], b.keys[i]
 }
 
 // listResult is the common shape of paginated list outputs.
