@@ -7,11 +7,6 @@ import (
 	"unicode/utf8"
 )
 
-// eventSizeHint is the buffer capacity to encode an event into: most
-// events fit (a GetUser call by an IAM user with an SDK's user agent takes
-// about 800 bytes); larger ones grow it once.
-const eventSizeHint = 1024
-
 // AppendJSON appends the event's JSON encoding to b and returns the extended
 // buffer. The bytes are exactly those json.Marshal(ev) writes (same member
 // order, omitempty rules and string escaping), without its reflection: this
@@ -20,6 +15,7 @@ const eventSizeHint = 1024
 // json.Marshal, whose error (an unsupported value, such as a NaN number) is
 // returned where json.Marshal(ev) would fail.
 func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
+	b = slices.Grow(b, ev.sizeHint())
 	b = append(b, `{"eventVersion":`...)
 	b = appendString(b, ev.EventVersion)
 	b = append(b, `,"userIdentity":`...)
@@ -62,6 +58,35 @@ func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
 	b = append(b, `,"eventCategory":`...)
 	b = appendString(b, ev.EventCategory)
 	return append(b, '}'), nil
+}
+
+// sizeHint is about the length of the event's encoding, so that AppendJSON
+// allocates once: its member names and punctuation (every optional member's
+// counted), the strings' lengths (escaping adds to them) and a guess for
+// each member of the maps.
+func (ev *Event) sizeHint() int {
+	const (
+		fixed          = 320 + 127 // with every string empty; the optional members' names
+		perMapMember   = 32
+		sessionContext = 74
+		issuer         = 104 // sessionIssuer's names, and sourceIdentity's
+	)
+	u := &ev.UserIdentity
+	n := fixed + perMapMember*(len(ev.RequestParameters)+len(ev.ResponseElements))
+	for _, s := range [...]string{ev.EventVersion, ev.EventTime, ev.EventSource, ev.EventName, ev.AWSRegion,
+		ev.SourceIPAddress, ev.UserAgent, ev.ErrorCode, ev.ErrorMessage, ev.RequestID, ev.EventID, ev.EventType,
+		ev.RecipientAccountID, ev.EventCategory, u.Type, u.PrincipalID, u.ARN, u.AccountID, u.AccessKeyID,
+		u.UserName, u.IdentityProvider} {
+		n += len(s)
+	}
+	if sc := u.SessionContext; sc != nil {
+		n += sessionContext + issuer + len(sc.Attributes.CreationDate) + len(sc.Attributes.MFAAuthenticated) +
+			len(sc.SourceIdentity)
+		if si := sc.SessionIssuer; si != nil {
+			n += len(si.Type) + len(si.PrincipalID) + len(si.ARN) + len(si.AccountID) + len(si.UserName)
+		}
+	}
+	return n
 }
 
 // appendJSON appends userIdentity as json.Marshal writes it.

@@ -145,6 +145,38 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 	})
 }
 
+func TestSizeHint(t *testing.T) {
+	role := &authz.Principal{Type: authz.AssumedRole, Account: "123456789012", ID: "AROAEXAMPLE", SessionName: "build",
+		ARN: "arn:aws:sts::123456789012:assumed-role/deploy/build"}
+	session := eventCall(role)
+	session.Err = awserr.New("AccessDenied", "no")
+	session.Session = sessionAt(Session{IssuerType: "Role", IssuerARN: "arn:aws:iam::123456789012:role/deploy",
+		IssuerID: "AROAEXAMPLE", IssuerAccount: "123456789012", IssuerName: "deploy", SourceIdentity: "alice"})
+	withoutIssuer := eventCall(role)
+	withoutIssuer.Session = sessionAt(Session{})
+	everything := &Event{UserIdentity: UserIdentity{Type: "t", PrincipalID: "p", ARN: "a", AccountID: "1", AccessKeyID: "k",
+		UserName: "u", IdentityProvider: "i", SessionContext: &SessionContext{SessionIssuer: &SessionIssuer{Type: "t"},
+			SourceIdentity: "s"}}, ErrorCode: "c", ErrorMessage: "m"}
+	for name, ev := range map[string]*Event{
+		"zero":                   {},
+		"everything":             everything,
+		"IAM user":               NewEvent(eventCall(&authz.Principal{Type: authz.User, Account: "1", ID: "AIDA", ARN: "a"}), "id"),
+		"session with an issuer": NewEvent(session, "id"),
+		"session without issuer": NewEvent(withoutIssuer, "id"),
+		"unauthenticated":        NewEvent(eventCall(nil), "id"),
+	} {
+		data, err := ev.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without escapes or maps, the hint holds the encoding, with
+		// little to spare.
+		if hint := ev.sizeHint(); hint < len(data) || hint > len(data)+256 {
+			t.Errorf("%s: sizeHint = %d for %d bytes", name, hint, len(data))
+		}
+	}
+}
+
 // compareJSON checks that ev.AppendJSON writes what json.Marshal(ev) does,
 // after whatever the buffer already holds.
 func compareJSON(t *testing.T, ev *Event) {
