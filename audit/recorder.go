@@ -237,13 +237,14 @@ func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	}
 }
 
-// commitInterval is the least time between the starts of two commits: a
+// commitInterval is, under concurrent load (the previous batch held more
+// than one event), the least time between the starts of two commits: a
 // batch that is ready sooner waits, gathering the events that arrive
 // meanwhile. A commit costs far more than the events in it (a journal sync
 // takes about 100 µs of processor time on the machines measured, whatever
-// its size), so under load this bounds the writer's cost to about a tenth
-// of a core, for at most that much latency; a request arriving after a quiet
-// spell is committed at once.
+// its size), so this bounds the writer's cost to about a tenth of a core,
+// for at most that much latency. Requests one at a time are committed at
+// once.
 const commitInterval = time.Millisecond
 
 func (r *Recorder) run() {
@@ -254,10 +255,11 @@ func (r *Recorder) run() {
 	timer := time.NewTimer(commitInterval)
 	timer.Stop()
 	var last time.Time // when the previous commit started
+	busy := false      // the previous batch held more than one event
 	for first := range r.queue {
 		batch := []*pending{first}
 		var wait <-chan time.Time
-		if d := time.Until(last.Add(commitInterval)); d > 0 {
+		if d := time.Until(last.Add(commitInterval)); busy && d > 0 {
 			timer.Reset(d)
 			wait = timer.C
 		}
@@ -287,7 +289,7 @@ func (r *Recorder) run() {
 			}
 		}
 		timer.Stop() // Go 1.23 timers: no stale tick survives Stop
-		last = time.Now()
+		last, busy = time.Now(), len(batch) > 1
 		err := r.commit(batchRecords(batch, r.now()))
 		for _, p := range batch {
 			p.done <- err
