@@ -169,7 +169,8 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	if answer, ok := result.(encodedAnswer); ok {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(answer)
+		_, _ = w.Write(*answer.buf)
+		answer.release()
 		return
 	}
 	writeJSON(w, http.StatusOK, result)
@@ -209,18 +210,18 @@ func (s *Server) allowedIn(id *identity, action, resource, account string) error
 func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, rec *audit.Call) (encodedAnswer, error) {
 	in, err := decodeAuthorizeBody(body)
 	if err != nil {
-		return nil, awserr.New("ValidationException", "The request body is not valid: "+err.Error())
+		return encodedAnswer{}, awserr.New("ValidationException", "The request body is not valid: "+err.Error())
 	}
 	batch := in.Requests != nil
 	if !batch {
 		in.Requests = []decisionRequest{in.decisionRequest}
 	}
 	if len(in.Requests) == 0 || len(in.Requests) > maxQuestions {
-		return nil, awserr.New("ValidationException", "Give between 1 and 1,000 requests.")
+		return encodedAnswer{}, awserr.New("ValidationException", "Give between 1 and 1,000 requests.")
 	}
 	subject, err := s.subjectOf(r, in)
 	if err != nil {
-		return nil, err
+		return encodedAnswer{}, err
 	}
 	// A verified signed request is the end user's own call to the asking
 	// service, so asking about it is the asking account's business even for
@@ -232,13 +233,14 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		owner = caller.principal.Account
 	}
 	if err := s.allowedIn(caller, "gatehouse:Authorize", subject.principal.ARN, owner); err != nil {
-		return nil, err
+		return encodedAnswer{}, err
 	}
 	base := s.policiesOf(subject)
 	snap := s.iam.Snapshot()
 	now := s.now()
 	p := subject.principal
-	out := appendPrincipal(make([]byte, 0, 512*len(in.Requests)), answerPrincipal{ARN: p.ARN, Account: p.Account, Type: string(p.Type)})
+	buf := newAnswerBuffer(512 * len(in.Requests))
+	out := appendPrincipal(*buf, answerPrincipal{ARN: p.ARN, Account: p.Account, Type: string(p.Type)})
 	if batch {
 		out = append(out, `,"results":[`...)
 	}
@@ -254,7 +256,7 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	for i := range in.Requests {
 		q := &in.Requests[i]
 		if q.Action == "" || !strings.Contains(q.Action, ":") {
-			return nil, awserr.New("ValidationException", "requests["+itoa(i)+"]: action must be \"service:Name\".")
+			return encodedAnswer{}, awserr.New("ValidationException", "requests["+itoa(i)+"]: action must be \"service:Name\".")
 		}
 		if ctx == nil || !sameContext(q.Context, ctxOf) {
 			ctx, ctxOf = conditionContext(subject, q.Context, now), q.Context
@@ -297,7 +299,8 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	if batch {
 		out = append(out, ']')
 	}
-	return append(out, "}\n"...), nil
+	*buf = append(out, "}\n"...)
+	return encodedAnswer{buf}, nil
 }
 
 // conditionContext is the condition context of a question: its own keys

@@ -86,8 +86,9 @@ func (s *bodyScanner) requests(out *[]decisionRequest) bool {
 	if !s.next('[') {
 		return false
 	}
-	// Each question names its action: their number bounds the list's.
-	list := make([]decisionRequest, 0, min(strings.Count(s.data[s.pos:], `"action"`), maxQuestions))
+	// Each question is an object: the number of opening braces (counted
+	// fast) bounds the list's length.
+	list := make([]decisionRequest, 0, min(strings.Count(s.data[s.pos:], "{"), maxQuestions))
 	if s.next(']') {
 		*out = list
 		return true

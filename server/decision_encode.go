@@ -1,7 +1,9 @@
 package server
 
 import (
+	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/evaldoc"
@@ -12,9 +14,31 @@ import (
 // singleAnswer and batchAnswer (HTML-safe strings, omitempty fields left
 // out), without reflection.
 
-// encodedAnswer is an answer already encoded as JSON, with the trailing
-// newline json.Encoder writes.
-type encodedAnswer []byte
+// encodedAnswer is an answer encoded as JSON, with the trailing newline
+// json.Encoder writes, in a buffer from answerBuffers.
+type encodedAnswer struct{ buf *[]byte }
+
+// answerBuffers recycles the buffers answers are encoded in (a batch's
+// answer is tens of kilobytes).
+var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledAnswer is the largest buffer kept for reuse; those of rarer,
+// larger answers are left to the garbage collector.
+const maxPooledAnswer = 1 << 20
+
+// newAnswerBuffer returns an empty buffer with room for at least n bytes.
+func newAnswerBuffer(n int) *[]byte {
+	p := answerBuffers.Get().(*[]byte)
+	*p = slices.Grow((*p)[:0], n)
+	return p
+}
+
+// release hands the answer's buffer back for reuse, once it is written.
+func (a encodedAnswer) release() {
+	if cap(*a.buf) <= maxPooledAnswer {
+		answerBuffers.Put(a.buf)
+	}
+}
 
 // appendPrincipal appends {"principal":{…} — the answer's opening.
 func appendPrincipal(b []byte, p answerPrincipal) []byte {
