@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -245,5 +246,40 @@ func TestQueryStringAndBody(t *testing.T) {
 				t.Fatalf("%d %s, want %q", rec.Code, rec.Body, tc.code)
 			}
 		})
+	}
+}
+
+// TestBodyLimit checks the 2 MiB bound on request bodies, whether or not
+// the client declared the body's length.
+func TestBodyLimit(t *testing.T) {
+	ts := testserver.Start(t)
+	srv := ts.Handler()
+	const limit = 2 << 20
+	form := func(size int) string {
+		const head = "Action=ListUsers&Version=2010-05-08&Pad="
+		return head + strings.Repeat("x", size-len(head))
+	}
+	for _, tc := range []struct {
+		size   int
+		status int
+	}{{100, 200}, {511, 200}, {512, 200}, {513, 200}, {limit, 200}, {limit + 1, 413}, {limit + 4096, 413}} {
+		for _, declared := range []bool{true, false} {
+			body := form(tc.size)
+			req := httptest.NewRequest(http.MethodPost, "http://gatehouse/", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			cred := sigv4.Credential{AccessKeyID: testserver.RootKeyID, SecretAccessKey: testserver.RootSecret}
+			if err := sigv4.Sign(req, []byte(body), cred, "us-east-1", "iam", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if !declared {
+				req.ContentLength = -1
+				req.Body = io.NopCloser(iotest.OneByteReader(strings.NewReader(body)))
+			}
+			rec := httptest.NewRecorder()
+			srv.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Errorf("%d bytes (length declared: %v): %d %.200s", tc.size, declared, rec.Code, rec.Body)
+			}
+		}
 	}
 }

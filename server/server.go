@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(requestIDHeader, requestID)
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readRequestBody(r)
 	if err != nil {
 		query.WriteError(w, s.iamModel, awserr.New("ValidationError", "The request body could not be read."), requestID)
 		return
@@ -181,10 +182,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveQuery(w, r, body, requestID)
 }
 
+// readRequestBody reads r's body up to maxBody+1 bytes (one more than allowed, so
+// that the caller sees a body is too large) into a buffer sized from
+// Content-Length when the client declared it.
+func readRequestBody(r *http.Request) ([]byte, error) {
+	size := 512
+	if r.ContentLength >= 0 && r.ContentLength <= maxBody {
+		size = int(r.ContentLength) + 1 // room to read the EOF without growing
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case len(b) > maxBody:
+			return b[:maxBody+1], nil
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
 // serveQuery handles a query-protocol request: IAM, or STS when the
 // request names STS's API version or one of its actions.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	vals, _ := query.ParseForm(r.URL.RawQuery) // as r.URL.Query(), which ignores malformed pairs
+	var vals url.Values // nil when there are no parameters: Get returns ""
+	if r.URL.RawQuery != "" {
+		vals, _ = query.ParseForm(r.URL.RawQuery) // as r.URL.Query(), which ignores malformed pairs
+	}
 	svc := s.iamModel
 	now := s.now()
 	rec := s.auditCall(r, "iam", requestID, now)
@@ -406,30 +436,37 @@ const (
 // The values share one backing array (each capped to its own element), and
 // the time keys' text is formatted once a second.
 func requestContext(r *http.Request, res sigv4.Result, now time.Time) authz.Context {
-	ctx := make(authz.Context, globalKeys)
-	vals := make([]string, 0, globalKeys)
-	set := func(key, v string) {
-		vals = append(vals, v)
-		ctx[key] = vals[len(vals)-1 : len(vals) : len(vals)]
-	}
+	c := contextBuilder{ctx: make(authz.Context, globalKeys), vals: make([]string, 0, globalKeys)}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		set(keySourceIP, host)
+		c.set(keySourceIP, host)
 	}
 	secure := "false"
 	if r.TLS != nil {
 		secure = "true"
 	}
-	set(keySecureTransport, secure)
+	c.set(keySecureTransport, secure)
 	t := clockTextAt(now)
-	set(keyCurrentTime, t.current)
-	set(keyEpochTime, t.epoch)
+	c.set(keyCurrentTime, t.current)
+	c.set(keyEpochTime, t.epoch)
 	if res.Region != "" {
-		set(keyRequestedRegion, res.Region)
+		c.set(keyRequestedRegion, res.Region)
 	}
 	if ua := r.UserAgent(); ua != "" {
-		set(keyUserAgent, ua)
+		c.set(keyUserAgent, ua)
 	}
-	return ctx
+	return c.ctx
+}
+
+// contextBuilder sets single-valued keys whose values share one array.
+type contextBuilder struct {
+	ctx  authz.Context
+	vals []string
+}
+
+func (c *contextBuilder) set(key, v string) {
+	c.vals = append(c.vals, v)
+	n := len(c.vals)
+	c.ctx[key] = c.vals[n-1 : n : n]
 }
 
 // clockText is the text of aws:CurrentTime and aws:EpochTime for one

@@ -13,6 +13,9 @@ import (
 // append copies it out. Query requests send every parameter once, so that
 // is the whole cost besides the map.
 func ParseForm(s string) (url.Values, error) {
+	if s == "" {
+		return url.Values{}, nil
+	}
 	n := strings.Count(s, "&") + 1
 	if n > maxFormParams {
 		// url.ParseQuery applies the limit (and the GODEBUG setting
