@@ -306,7 +306,11 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 // conditionContext is the condition context of a question: its own keys
 // and, for temporary credentials, the session's, which prevail.
 func conditionContext(subject *identity, keys map[string]contextValues, now time.Time) authz.Context {
-	ctx := make(authz.Context, len(keys)+8)
+	size := len(keys)
+	if subject.session != nil {
+		size += sessionKeys
+	}
+	ctx := make(authz.Context, size)
 	for k, v := range keys {
 		ctx.Set(k, v...)
 	}
@@ -315,6 +319,10 @@ func conditionContext(subject *identity, keys map[string]contextValues, now time
 	}
 	return ctx
 }
+
+// sessionKeys is how many condition keys a session may add to a context
+// (see sts.Session.Context).
+const sessionKeys = 5
 
 // sameContext reports whether two questions carry the same context, as
 // questions of a batch usually do.
