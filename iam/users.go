@@ -178,9 +178,9 @@ func listUsers(s *Service, c *Call) (any, error) {
 		return nil, err
 	}
 	// Listing returns a subset of each user: no tags, no boundary.
-	out := make([]*User, len(pg))
+	out := make([]User, len(pg))
 	for i, u := range pg {
-		out[i] = &User{Path: u.Path, UserName: u.UserName, UserId: u.UserId, Arn: u.Arn, CreateDate: u.CreateDate, PasswordLastUsed: u.PasswordLastUsed}
+		out[i] = User{Path: u.Path, UserName: u.UserName, UserId: u.UserId, Arn: u.Arn, CreateDate: u.CreateDate, PasswordLastUsed: u.PasswordLastUsed}
 	}
 	return listResult("Users", out, trunc, marker), nil
 }

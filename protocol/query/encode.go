@@ -75,11 +75,15 @@ func MarshalError(svc *model.Service, e *awserr.Error, requestID string) []byte 
 	return append(b, "</RequestId></ErrorResponse>"...)
 }
 
+// writeXML writes a response document with its status and headers. The
+// three header values share one array (each capped to its element), and the
+// names are given in canonical form, as Header.Set would store them.
 func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) {
+	vals := []string{"text/xml", strconv.Itoa(len(body)), requestID}
 	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Amzn-Requestid", requestID) // x-amzn-RequestId, canonical: Set need not copy it
+	h["Content-Type"] = vals[0:1:1]
+	h["Content-Length"] = vals[1:2:2]
+	h["X-Amzn-Requestid"] = vals[2:3:3] // x-amzn-RequestId
 	w.WriteHeader(status)
 	w.Write(body)
 }
