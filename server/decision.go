@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"slices"
@@ -129,8 +128,8 @@ func v1Error(w http.ResponseWriter, err error) {
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	requestID := uuid.NewString()
 	w.Header().Set("x-amzn-RequestId", requestID)
-	body, ok := readBody(r)
-	if !ok {
+	body, err := readRequestBody(r)
+	if err != nil || len(body) > maxBody {
 		v1Error(w, &awserr.Error{Code: "RequestEntityTooLarge", Message: "Request body too large.", Status: http.StatusRequestEntityTooLarge})
 		return
 	}
@@ -174,19 +173,6 @@ func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, result)
-}
-
-// readBody reads a request's body as io.ReadAll would, with ok false beyond
-// maxBody bytes or on a read error, in one allocation when the body's length
-// is declared.
-func readBody(r *http.Request) (body []byte, ok bool) {
-	size := int64(bytes.MinRead)
-	if r.ContentLength > 0 && r.ContentLength <= maxBody {
-		size += r.ContentLength
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody+1))
-	return buf.Bytes(), err == nil && buf.Len() <= maxBody
 }
 
 // allowed authorizes the calling service for a Gatehouse action.
