@@ -127,7 +127,7 @@ func v1Error(w http.ResponseWriter, err error) {
 // serveV1 authenticates and routes a Gatehouse-native API request.
 func (s *Server) serveV1(w http.ResponseWriter, r *http.Request) {
 	requestID := uuid.NewString()
-	w.Header().Set("x-amzn-RequestId", requestID)
+	w.Header().Set(requestIDHeader, requestID)
 	body, err := readRequestBody(r)
 	if err != nil || len(body) > maxBody {
 		v1Error(w, &awserr.Error{Code: "RequestEntityTooLarge", Message: "Request body too large.", Status: http.StatusRequestEntityTooLarge})
