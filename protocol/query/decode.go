@@ -5,12 +5,12 @@
 package query
 
 import (
+	"cmp"
 	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -100,17 +100,16 @@ func DecodeValues(svc *model.Service, vals url.Values) (*protocol.Request, *awse
 	if !ok || version != svc.APIVersion {
 		return nil, awserr.Newf("InvalidAction", "Could not find operation %s for version %s", action, version)
 	}
-	params := protocol.Params{}
-	if op.Input != nil {
-		root := newTree(vals)
-		var vs []validate.Violation
-		params = protocol.Params(decodeStruct(op.Input, root, make(validate.Path, 0, 8), &vs))
-		if len(vs) == 0 {
-			vs = validate.Input(op.Input, params)
-		}
-		if len(vs) > 0 {
-			return nil, awserr.New("ValidationError", validate.Message(vs))
-		}
+	if op.Input == nil {
+		return &protocol.Request{Operation: op, Params: protocol.Params{}}, nil
+	}
+	var vs []validate.Violation
+	params := protocol.Params(decodeStruct(op.Input, newTree(vals), make(validate.Path, 0, 8), &vs))
+	if len(vs) == 0 {
+		vs = validate.Input(op.Input, params)
+	}
+	if len(vs) > 0 {
+		return nil, awserr.New("ValidationError", validate.Message(vs))
 	}
 	return &protocol.Request{Operation: op, Params: params}, nil
 }
@@ -294,7 +293,7 @@ func elements(n *node, path validate.Path, vs *[]validate.Violation) []*node {
 		}
 		els = append(els, numbered{i, c})
 	}
-	sort.Slice(els, func(a, b int) bool { return els[a].i < els[b].i })
+	slices.SortFunc(els, func(a, b numbered) int { return cmp.Compare(a.i, b.i) })
 	out := make([]*node, 0, len(els))
 	for k, e := range els {
 		if e.i != k+1 {
