@@ -12,6 +12,7 @@ package authz
 
 import (
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/policy"
@@ -63,46 +64,104 @@ type Principal struct {
 	// and RCPs do not restrict.
 	ServiceLinkedRole bool
 
-	// prepared holds the derived keys of a prepared principal (its map is
-	// nil until Prepare), in the principal's own allocation.
+	// prepared holds what Prepare computes, in the principal's own
+	// allocation.
 	prepared principalKeys
 }
 
-// principalKeys holds what AWS derives from the principal: the global
-// condition keys, in lower case, and the identity used to match Principal
-// elements.
+// principalKeys holds what AWS derives from the principal: the identity used
+// to match Principal elements, and the global condition keys (in lower
+// case). Prepare sets the identity; the keys are derived when an evaluation
+// first reads one, since most read none (a policy without conditions on the
+// principal), and kept from then on.
 type principalKeys struct {
-	keys   map[string][]string
+	p      *Principal
 	caller policy.Caller
+	ready  bool         // caller is set: the principal is prepared
+	keys   atomic.Value // *derivedKeys, once derived
+}
+
+// derivedKeys are the principal's global condition keys.
+type derivedKeys struct {
+	m map[string][]string
 	// vals backs the keys' values when they fit (they do for most
 	// principals), so that they take no allocation of their own.
 	vals [8]string
 }
 
-// Prepare computes the principal's derived condition keys once, so that
-// evaluations do not allocate. A prepared Principal must not be modified.
-// Evaluate prepares unprepared principals on every call.
+// Prepare computes the principal's identity once, so that evaluations do not
+// allocate for it; its condition keys are derived on first use and kept. A
+// prepared Principal must not be modified (preparing it again starts over
+// from its current fields).
 func (p *Principal) Prepare() *Principal {
-	p.derive(&p.prepared)
+	p.prepared = principalKeys{p: p, caller: p.callerOf(), ready: true}
 	return p
 }
 
+// keys returns the prepared principal's keys, or new ones for an
+// unprepared principal.
 func (p *Principal) keys() *principalKeys {
-	if p.prepared.keys != nil {
+	if p.prepared.ready {
 		return &p.prepared
 	}
-	k := new(principalKeys)
-	p.derive(k)
-	return k
+	return &principalKeys{p: p, caller: p.callerOf()}
 }
 
-// derive fills k with the principal-derived global condition keys as AWS
-// does (IAM User Guide, reference_policies_variables#principaltable).
-func (p *Principal) derive(k *principalKeys) {
+// lookup returns a derived condition key's values, deriving the keys on
+// first use. Concurrent first uses may each derive; one result is kept.
+func (k *principalKeys) lookup(key string) ([]string, bool) {
+	d, _ := k.keys.Load().(*derivedKeys)
+	if d == nil {
+		d = k.p.derive(&k.caller)
+		if !k.keys.CompareAndSwap(nil, d) {
+			d = k.keys.Load().(*derivedKeys)
+		}
+	}
+	v, ok := d.m[key]
+	return v, ok
+}
+
+// isDerivedKey reports whether key (in lower case) is one that derive may
+// set: only those are looked up in the principal's keys.
+func isDerivedKey(key string) bool {
+	switch key {
+	case "aws:username", "aws:userid", "aws:principalarn", "aws:principaltype", "aws:principalaccount",
+		"aws:principalservicename", "aws:federatedprovider", "aws:principalisawsservice":
+		return true
+	}
+	return strings.HasPrefix(key, tagKeyPrefix)
+}
+
+// callerOf returns the identity that Principal elements are matched
+// against.
+func (p *Principal) callerOf() policy.Caller {
+	c := policy.Caller{Account: p.Account, ARN: p.ARN}
+	switch p.Type {
+	case AssumedRole:
+		c.RoleARN = p.RoleARN
+	case Root:
+		if c.ARN == "" && p.Account != "" {
+			c.ARN = "arn:aws:iam::" + p.Account + ":root"
+		}
+	case Service:
+		c.Service = p.Service
+	case IdentityProvider:
+		c.Federated = p.Provider
+	case Anonymous:
+		c.Anonymous = true
+	}
+	return c
+}
+
+// derive returns the principal-derived global condition keys as AWS sets
+// them (IAM User Guide, reference_policies_variables#principaltable); c is
+// the principal's identity (callerOf).
+func (p *Principal) derive(c *policy.Caller) *derivedKeys {
+	k := new(derivedKeys)
 	// Size the map exactly: up to 8 entries fit Go's small-map layout, which
 	// costs one allocation instead of a table.
 	n := derivedKeyCount(p.Type) + len(p.Tags) + len(p.SessionTags)
-	k.keys = make(map[string][]string, n)
+	k.m = make(map[string][]string, n)
 	// One backing array holds every single-valued key's value, and one
 	// buffer every string derive builds (a session's user id, the tag keys).
 	vals := k.vals[:0]
@@ -112,13 +171,11 @@ func (p *Principal) derive(k *principalKeys) {
 	set := func(key, v string) {
 		if v != "" {
 			vals = append(vals, v)
-			k.keys[key] = vals[len(vals)-1 : len(vals) : len(vals)]
+			k.m[key] = vals[len(vals)-1 : len(vals) : len(vals)]
 		}
 	}
 	var text strings.Builder
 	text.Grow(derivedTextLen(p))
-	c := &k.caller
-	*c = policy.Caller{Account: p.Account, ARN: p.ARN}
 	isService := "false"
 	switch p.Type {
 	case User:
@@ -131,7 +188,6 @@ func (p *Principal) derive(k *principalKeys) {
 		set("aws:principalarn", p.ARN)
 		set("aws:principaltype", "User")
 	case AssumedRole:
-		c.RoleARN = p.RoleARN
 		if p.ID != "" && p.SessionName != "" {
 			set("aws:userid", join(&text, p.ID, p.SessionName))
 		}
@@ -144,21 +200,15 @@ func (p *Principal) derive(k *principalKeys) {
 		set("aws:principalarn", p.ARN)
 		set("aws:principaltype", "FederatedUser")
 	case Root:
-		if c.ARN == "" && p.Account != "" {
-			c.ARN = "arn:aws:iam::" + p.Account + ":root"
-		}
 		set("aws:userid", p.Account)
 		set("aws:principalarn", c.ARN)
 		set("aws:principaltype", "Account")
 	case Service:
-		c.Service = p.Service
 		isService = "true"
 		set("aws:principalservicename", p.Service)
 	case IdentityProvider:
-		c.Federated = p.Provider
 		set("aws:federatedprovider", p.Provider)
 	case Anonymous:
-		c.Anonymous = true
 		set("aws:userid", "anonymous")
 		set("aws:principalaccount", "anonymous")
 		set("aws:principaltype", "Anonymous")
@@ -170,7 +220,7 @@ func (p *Principal) derive(k *principalKeys) {
 	tag := func(tk, tv string) {
 		// A tag's value may be empty and still be present.
 		vals = append(vals, tv)
-		k.keys[principalTagKey(&text, tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
+		k.m[principalTagKey(&text, tk)] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
 	for tk, tv := range p.Tags {
 		if _, ok := p.SessionTags[tk]; !ok {
@@ -182,6 +232,7 @@ func (p *Principal) derive(k *principalKeys) {
 	for tk, tv := range p.SessionTags {
 		tag(tk, tv)
 	}
+	return k
 }
 
 // tagKeyPrefix starts the aws:PrincipalTag/<key> condition keys.

@@ -115,7 +115,7 @@ func TestPrincipalKeys(t *testing.T) {
 			prepared.Prepare()
 			for _, k := range []*principalKeys{unprepared.keys(), prepared.keys()} {
 				got := map[string]string{}
-				for key, v := range k.keys {
+				for key, v := range derivedMap(k) {
 					if len(v) != 1 || cap(v) != 1 {
 						t.Errorf("%s = %q (cap %d), want one value that cannot be appended to in place", key, v, cap(v))
 						continue
@@ -129,8 +129,13 @@ func TestPrincipalKeys(t *testing.T) {
 					t.Errorf("caller = %+v, want %+v", k.caller, tt.caller)
 				}
 			}
-			if unprepared.prepared.keys != nil {
+			if unprepared.prepared.ready {
 				t.Error("keys() prepared the principal")
+			}
+			for key := range tt.keys {
+				if !isDerivedKey(key) {
+					t.Errorf("%s is derived but isDerivedKey does not know it: evaluations would never see it", key)
+				}
 			}
 		})
 	}
@@ -143,10 +148,56 @@ func TestPrepareDerivesAgain(t *testing.T) {
 		Tags: map[string]string{"a": "1"}}).Prepare()
 	p.Tags = map[string]string{"b": "2"}
 	p.Prepare()
-	got := slices.Sorted(maps.Keys(p.keys().keys))
+	got := slices.Sorted(maps.Keys(derivedMap(p.keys())))
 	want := []string{"aws:principalaccount", "aws:principalarn", "aws:principalisawsservice",
 		"aws:principaltag/b", "aws:principaltype", "aws:username"}
 	if !slices.Equal(got, want) {
 		t.Errorf("keys = %v, want %v", got, want)
+	}
+}
+
+// derivedMap returns the principal's derived condition keys, deriving them.
+func derivedMap(k *principalKeys) map[string][]string {
+	k.lookup("aws:principalisawsservice")
+	return k.keys.Load().(*derivedKeys).m
+}
+
+// TestDerivedOnFirstUse checks that a prepared principal derives its
+// condition keys only when an evaluation reads one, once, and that
+// evaluations of conditions on other keys leave them underived.
+func TestDerivedOnFirstUse(t *testing.T) {
+	p := (&Principal{Type: User, Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/alice", ID: "AIDAEXAMPLE",
+		Tags: map[string]string{"team": "blue"}}).Prepare()
+	pol := func(doc string) *Policies {
+		c, err := policy.ParseAndCompile("p", doc, policy.Identity)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Policies{Identity: policy.NewSet(c)}
+	}
+	ctx := Context{}
+	ctx.Set("aws:SourceIp", "10.0.0.1")
+	req := &Request{Principal: p, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", Context: ctx}
+	plain := pol(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*",
+		"Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`)
+	if d := Evaluate(plain, req, nil); d != Allow {
+		t.Fatalf("decision %v, want Allow", d)
+	}
+	if p.prepared.keys.Load() != nil {
+		t.Error("keys derived for a policy that reads none of them")
+	}
+	tagged := pol(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*",
+		"Condition":{"StringEquals":{"aws:PrincipalTag/Team":"blue","aws:username":"alice"}}}]}`)
+	for range 2 {
+		if d := Evaluate(tagged, req, nil); d != Allow {
+			t.Fatalf("decision %v, want Allow", d)
+		}
+	}
+	first := p.prepared.keys.Load()
+	if first == nil {
+		t.Fatal("keys not kept after first use")
+	}
+	if Evaluate(tagged, req, nil); p.prepared.keys.Load() != first {
+		t.Error("keys derived again")
 	}
 }

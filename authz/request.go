@@ -79,8 +79,10 @@ var _ policy.Lookup = (*env)(nil)
 
 // Lookup implements policy.Lookup.
 func (e *env) Lookup(k string) ([]string, bool) {
-	if v, ok := e.pk.keys[k]; ok {
-		return v, true
+	if isDerivedKey(k) {
+		if v, ok := e.pk.lookup(k); ok {
+			return v, true
+		}
 	}
 	switch k {
 	case "aws:resourceaccount":
