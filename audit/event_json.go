@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/gatehouse-iam/gatehouse/internal/jsontext"
 )
 
 // AppendJSON appends the event's JSON encoding to b and returns the extended
@@ -17,21 +18,21 @@ import (
 func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
 	b = slices.Grow(b, ev.sizeHint())
 	b = append(b, `{"eventVersion":`...)
-	b = appendString(b, ev.EventVersion)
+	b = jsontext.AppendString(b, ev.EventVersion)
 	b = append(b, `,"userIdentity":`...)
 	b = ev.UserIdentity.appendJSON(b)
 	b = append(b, `,"eventTime":`...)
-	b = appendString(b, ev.EventTime)
+	b = jsontext.AppendString(b, ev.EventTime)
 	b = append(b, `,"eventSource":`...)
-	b = appendString(b, ev.EventSource)
+	b = jsontext.AppendString(b, ev.EventSource)
 	b = append(b, `,"eventName":`...)
-	b = appendString(b, ev.EventName)
+	b = jsontext.AppendString(b, ev.EventName)
 	b = append(b, `,"awsRegion":`...)
-	b = appendString(b, ev.AWSRegion)
+	b = jsontext.AppendString(b, ev.AWSRegion)
 	b = append(b, `,"sourceIPAddress":`...)
-	b = appendString(b, ev.SourceIPAddress)
+	b = jsontext.AppendString(b, ev.SourceIPAddress)
 	b = append(b, `,"userAgent":`...)
-	b = appendString(b, ev.UserAgent)
+	b = jsontext.AppendString(b, ev.UserAgent)
 	b = appendOptional(b, `,"errorCode":`, ev.ErrorCode)
 	b = appendOptional(b, `,"errorMessage":`, ev.ErrorMessage)
 	var err error
@@ -44,19 +45,19 @@ func (ev *Event) AppendJSON(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"requestID":`...)
-	b = appendString(b, ev.RequestID)
+	b = jsontext.AppendString(b, ev.RequestID)
 	b = append(b, `,"eventID":`...)
-	b = appendString(b, ev.EventID)
+	b = jsontext.AppendString(b, ev.EventID)
 	b = append(b, `,"readOnly":`...)
 	b = appendBool(b, ev.ReadOnly)
 	b = append(b, `,"eventType":`...)
-	b = appendString(b, ev.EventType)
+	b = jsontext.AppendString(b, ev.EventType)
 	b = append(b, `,"managementEvent":`...)
 	b = appendBool(b, ev.ManagementEvent)
 	b = append(b, `,"recipientAccountId":`...)
-	b = appendString(b, ev.RecipientAccountID)
+	b = jsontext.AppendString(b, ev.RecipientAccountID)
 	b = append(b, `,"eventCategory":`...)
-	b = appendString(b, ev.EventCategory)
+	b = jsontext.AppendString(b, ev.EventCategory)
 	return append(b, '}'), nil
 }
 
@@ -92,7 +93,7 @@ func (ev *Event) sizeHint() int {
 // appendJSON appends userIdentity as json.Marshal writes it.
 func (u *UserIdentity) appendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
-	b = appendString(b, u.Type)
+	b = jsontext.AppendString(b, u.Type)
 	b = appendOptional(b, `,"principalId":`, u.PrincipalID)
 	b = appendOptional(b, `,"arn":`, u.ARN)
 	b = appendOptional(b, `,"accountId":`, u.AccountID)
@@ -111,21 +112,21 @@ func (sc *SessionContext) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	if si := sc.SessionIssuer; si != nil {
 		b = append(b, `"sessionIssuer":{"type":`...)
-		b = appendString(b, si.Type)
+		b = jsontext.AppendString(b, si.Type)
 		b = append(b, `,"principalId":`...)
-		b = appendString(b, si.PrincipalID)
+		b = jsontext.AppendString(b, si.PrincipalID)
 		b = append(b, `,"arn":`...)
-		b = appendString(b, si.ARN)
+		b = jsontext.AppendString(b, si.ARN)
 		b = append(b, `,"accountId":`...)
-		b = appendString(b, si.AccountID)
+		b = jsontext.AppendString(b, si.AccountID)
 		b = append(b, `,"userName":`...)
-		b = appendString(b, si.UserName)
+		b = jsontext.AppendString(b, si.UserName)
 		b = append(b, "},"...)
 	}
 	b = append(b, `"attributes":{"creationDate":`...)
-	b = appendString(b, sc.Attributes.CreationDate)
+	b = jsontext.AppendString(b, sc.Attributes.CreationDate)
 	b = append(b, `,"mfaAuthenticated":`...)
-	b = appendString(b, sc.Attributes.MFAAuthenticated)
+	b = jsontext.AppendString(b, sc.Attributes.MFAAuthenticated)
 	b = append(b, '}')
 	b = appendOptional(b, `,"sourceIdentity":`, sc.SourceIdentity)
 	return append(b, '}')
@@ -137,7 +138,7 @@ func appendOptional(b []byte, name, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, name...), s)
+	return jsontext.AppendString(append(b, name...), s)
 }
 
 func appendBool(b []byte, v bool) []byte {
@@ -165,7 +166,7 @@ func appendMap(b []byte, m map[string]any, depth int) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendString(b, name), ':')
+		b = append(jsontext.AppendString(b, name), ':')
 		var err error
 		if b, err = appendValue(b, m[name], depth+1); err != nil {
 			return nil, err
@@ -189,7 +190,7 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 		case nil:
 			return append(b, "null"...), nil
 		case string:
-			return appendString(b, x), nil
+			return jsontext.AppendString(b, x), nil
 		case bool:
 			return appendBool(b, x), nil
 		case int64:
@@ -221,68 +222,3 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	}
 	return append(b, data...), nil
 }
-
-// appendString appends s as a JSON string as encoding/json writes it by
-// default: " and \ escaped, \b \f \n \r \t by name and other control
-// characters as \u00XX, <, > and & escaped for HTML, U+2028 and U+2029
-// escaped, and each byte of invalid UTF-8 replaced by \ufffd.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if plainASCII[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// plainASCII marks the ASCII bytes that appendString copies as they are:
-// everything from the space up, DEL included, other than ", \, <, > and &
-// (as encoding/json's htmlSafeSet).
-var plainASCII = func() (t [utf8.RuneSelf]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
