@@ -44,7 +44,7 @@ func BenchmarkRecord(b *testing.B) {
 			rec := NewRecorder(st)
 			if s.journal {
 				rec.Close()
-				if rec, err = OpenRecorder(context.Background(), st, b.TempDir()); err != nil {
+				if rec, err = OpenRecorder(context.Background(), st, b.TempDir(), 0); err != nil {
 					b.Fatal(err)
 				}
 			}

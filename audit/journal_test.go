@@ -47,7 +47,7 @@ func TestJournaledEventsAreReadable(t *testing.T) {
 	dir := t.TempDir()
 	st := openFileStore(t, dir)
 	defer st.Close()
-	rec, err := OpenRecorder(context.Background(), st, filepath.Join(dir, "journal"))
+	rec, err := OpenRecorder(context.Background(), st, filepath.Join(dir, "journal"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestJournalReplaysAfterACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rec, err := OpenRecorder(context.Background(), st, jdir)
+	rec, err := OpenRecorder(context.Background(), st, jdir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestJournalRotatesAndDropsAppliedSegments(t *testing.T) {
 	st := openFileStore(t, dir)
 	defer st.Close()
 	jdir := filepath.Join(dir, "journal")
-	rec, err := OpenRecorder(context.Background(), st, jdir)
+	rec, err := OpenRecorder(context.Background(), st, jdir, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

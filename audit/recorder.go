@@ -38,10 +38,11 @@ const kindBatch = "audit.batch"
 // waits for those before every read, so a reader on this node sees every
 // acknowledged event.
 type Recorder struct {
-	st    store.Store
-	now   func() time.Time // the commit clock
-	queue chan *pending
-	wg    sync.WaitGroup
+	st       store.Store
+	now      func() time.Time // the commit clock
+	interval time.Duration    // see DefaultCommitInterval
+	queue    chan *pending
+	wg       sync.WaitGroup
 
 	mu     sync.RWMutex // held for reading while enqueueing, for writing by Close
 	closed bool
@@ -86,7 +87,7 @@ func NewRecorder(st store.Store) *Recorder {
 
 // newRecorder starts a recorder whose batches are stamped by now.
 func newRecorder(st store.Store, now func() time.Time) *Recorder {
-	r := &Recorder{st: st, now: now, queue: make(chan *pending, 4*maxBatch)}
+	r := &Recorder{st: st, now: now, queue: make(chan *pending, 4*maxBatch), interval: DefaultCommitInterval}
 	r.wg.Add(1)
 	go r.run()
 	return r
@@ -96,7 +97,14 @@ func newRecorder(st store.Store, now func() time.Time) *Recorder {
 // journal in dir before acknowledging it and writes it to st afterwards (see
 // Recorder). Batches that an earlier process journaled but did not write to
 // st (it stopped or crashed first) are written now, before it returns.
-func OpenRecorder(ctx context.Context, st store.Store, dir string) (*Recorder, error) {
+//
+// interval is the least time between two commits under concurrent load
+// (DefaultCommitInterval when 0): longer makes each commit's cost serve
+// more events, for that much more latency.
+func OpenRecorder(ctx context.Context, st store.Store, dir string, interval time.Duration) (*Recorder, error) {
+	if interval <= 0 {
+		interval = DefaultCommitInterval
+	}
 	j, batches, err := openJournal(dir)
 	if err != nil {
 		return nil, fmt.Errorf("audit journal: %w", err)
@@ -122,7 +130,7 @@ func OpenRecorder(ctx context.Context, st store.Store, dir string) (*Recorder, e
 		j.close(false)
 		return nil, fmt.Errorf("audit journal: %w", err)
 	}
-	r := &Recorder{st: st, now: time.Now, queue: make(chan *pending, 4*maxBatch), journal: j, dropped: j.seg,
+	r := &Recorder{st: st, now: time.Now, queue: make(chan *pending, 4*maxBatch), interval: interval, journal: j, dropped: j.seg,
 		appliedCh: make(chan struct{}), wake: make(chan struct{}, 1), flush: make(chan struct{}, 1), stop: make(chan struct{})}
 	r.wg.Add(2)
 	go r.run()
@@ -237,29 +245,29 @@ func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	}
 }
 
-// commitInterval is, under concurrent load (the previous batch held more
-// than one event), the least time between the starts of two commits: a
+// DefaultCommitInterval is, under concurrent load (the previous batch held
+// more than one event), the least time between the starts of two commits: a
 // batch that is ready sooner waits, gathering the events that arrive
 // meanwhile. A commit costs far more than the events in it (a journal sync
 // takes about 100 µs of processor time on the machines measured, whatever
 // its size), so this bounds the writer's cost to about a tenth of a core,
 // for at most that much latency. Requests one at a time are committed at
 // once.
-const commitInterval = time.Millisecond
+const DefaultCommitInterval = time.Millisecond
 
 func (r *Recorder) run() {
 	defer r.wg.Done()
 	if r.journal != nil {
 		defer close(r.stop)
 	}
-	timer := time.NewTimer(commitInterval)
+	timer := time.NewTimer(r.interval)
 	timer.Stop()
 	var last time.Time // when the previous commit started
 	busy := false      // the previous batch held more than one event
 	for first := range r.queue {
 		batch := []*pending{first}
 		var wait <-chan time.Time
-		if d := time.Until(last.Add(commitInterval)); busy && d > 0 {
+		if d := time.Until(last.Add(r.interval)); busy && d > 0 {
 			timer.Reset(d)
 			wait = timer.C
 		}

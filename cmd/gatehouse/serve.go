@@ -44,6 +44,7 @@ type serveConfig struct {
 	masterKeyFile                                    string        // the at-rest key, shared by every node
 	pollInterval                                     time.Duration // how often a PostgreSQL node polls the change feed
 	cpuProfile                                       string        // write a CPU profile here until shutdown
+	auditCommitInterval                              time.Duration // least time between audit commits under load
 }
 
 // bootstrapFile is kept in the data directory: the first account and its
@@ -77,6 +78,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.partition, "partition", envOr("GATEHOUSE_PARTITION", "aws"), "ARN partition")
 	fs.BoolVar(&cfg.noAudit, "no-audit", false, "record no audit trail (for measuring its cost)")
 	fs.DurationVar(&cfg.auditRetention, "audit-retention", 0, "delete audit records older than this, hourly (default: keep forever)")
+	fs.DurationVar(&cfg.auditCommitInterval, "audit-commit-interval", audit.DefaultCommitInterval, "under concurrent load, the least time between two audit commits (journal syncs): longer costs less processor time per request and adds that much latency")
 	fs.StringVar(&cfg.databaseURL, "database-url", os.Getenv("GATEHOUSE_DATABASE_URL"), "PostgreSQL URL: keep entities and audit there, shared by every node (default: SQLite in --data-dir)")
 	fs.StringVar(&cfg.databaseSchema, "database-schema", envOr("GATEHOUSE_DATABASE_SCHEMA", "gatehouse"), "PostgreSQL schema of the entities; the audit trail goes to SCHEMA_audit")
 	fs.StringVar(&cfg.masterKeyFile, "master-key-file", os.Getenv("GATEHOUSE_MASTER_KEY_FILE"), "file holding the at-rest master key (base64 of 32 bytes; default: $GATEHOUSE_MASTER_KEY, else the data directory's bootstrap.json)")
@@ -270,7 +272,7 @@ func openRecorder(ctx context.Context, cfg serveConfig, st store.Store) (*audit.
 	if cfg.ephemeral {
 		return audit.NewRecorder(st), nil
 	}
-	return audit.OpenRecorder(ctx, st, filepath.Join(cfg.dataDir, "audit-journal"))
+	return audit.OpenRecorder(ctx, st, filepath.Join(cfg.dataDir, "audit-journal"), cfg.auditCommitInterval)
 }
 
 // masterKey returns the key that encrypts secrets at rest: from
