@@ -184,6 +184,14 @@ const maxDepth = 32
 // integers, null, and maps and lists of them) by hand, anything else (such
 // as floating-point numbers, or structures the server records) by
 // json.Marshal.
+// JSONAppender is a value in Call.Parameters or Call.Response that encodes
+// itself, appending exactly what json.Marshal would write for it: large
+// lists with a fixed shape (the decision API's decisions) are then written
+// without reflection.
+type JSONAppender interface {
+	AppendJSON(b []byte) []byte
+}
+
 func appendValue(b []byte, v any, depth int) ([]byte, error) {
 	if depth < maxDepth {
 		switch x := v.(type) {
@@ -199,6 +207,8 @@ func appendValue(b []byte, v any, depth int) ([]byte, error) {
 			return strconv.AppendInt(b, int64(x), 10), nil
 		case map[string]any:
 			return appendMap(b, x, depth)
+		case JSONAppender:
+			return x.AppendJSON(b), nil
 		case []any:
 			if x == nil {
 				return append(b, "null"...), nil

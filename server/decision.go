@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/evaldoc"
 	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/jsontext"
 	"github.com/gatehouse-iam/gatehouse/protocol"
 )
 
@@ -233,7 +234,7 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	if batch {
 		out = append(out, `,"results":[`...)
 	}
-	decisions := make([]auditDecision, 0, len(in.Requests))
+	decisions := make(auditDecisions, 0, len(in.Requests))
 	var (
 		ctx          authz.Context
 		ctxOf        map[string]contextValues // the question context ctx was made from
@@ -335,6 +336,30 @@ type auditDecision struct {
 	Action   string `json:"action"`
 	Resource string `json:"resource"`
 	Decision string `json:"decision"`
+}
+
+// auditDecisions are a request's decisions in its audit record.
+type auditDecisions []auditDecision
+
+// AppendJSON implements audit.JSONAppender: the bytes json.Marshal writes.
+func (ds auditDecisions) AppendJSON(b []byte) []byte {
+	if ds == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, d := range ds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"action":`...)
+		b = jsontext.AppendString(b, d.Action)
+		b = append(b, `,"resource":`...)
+		b = jsontext.AppendString(b, d.Resource)
+		b = append(b, `,"decision":`...)
+		b = jsontext.AppendString(b, d.Decision)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // answerPrincipal names whom a decision is about.

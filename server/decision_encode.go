@@ -4,9 +4,9 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/gatehouse-iam/gatehouse/evaldoc"
+	"github.com/gatehouse-iam/gatehouse/internal/jsontext"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
@@ -43,33 +43,33 @@ func (a encodedAnswer) release() {
 // appendPrincipal appends {"principal":{…} — the answer's opening.
 func appendPrincipal(b []byte, p answerPrincipal) []byte {
 	b = append(b, `{"principal":{"arn":`...)
-	b = appendString(b, p.ARN)
+	b = jsontext.AppendString(b, p.ARN)
 	b = append(b, `,"account":`...)
-	b = appendString(b, p.Account)
+	b = jsontext.AppendString(b, p.Account)
 	b = append(b, `,"type":`...)
-	b = appendString(b, p.Type)
+	b = jsontext.AppendString(b, p.Type)
 	return append(b, '}')
 }
 
 // appendResultFields appends a result's fields, without braces.
 func appendResultFields(b []byte, r *evaldoc.Result) []byte {
 	b = append(b, `"decision":`...)
-	b = appendString(b, r.Decision)
+	b = jsontext.AppendString(b, r.Decision)
 	b = append(b, `,"reason":`...)
-	b = appendString(b, r.Reason)
+	b = jsontext.AppendString(b, r.Reason)
 	if r.Detail != "" {
 		b = append(b, `,"detail":`...)
-		b = appendString(b, r.Detail)
+		b = jsontext.AppendString(b, r.Detail)
 	}
 	if r.Message != "" {
 		b = append(b, `,"message":`...)
-		b = appendString(b, r.Message)
+		b = jsontext.AppendString(b, r.Message)
 	}
 	b = append(b, `,"decided_by":`...)
-	b = appendString(b, r.DecidedBy)
+	b = jsontext.AppendString(b, r.DecidedBy)
 	if r.Level != "" {
 		b = append(b, `,"level":`...)
-		b = appendString(b, r.Level)
+		b = jsontext.AppendString(b, r.Level)
 	}
 	b = append(b, `,"matched_statements":`...)
 	if r.Statements == nil {
@@ -93,7 +93,7 @@ func appendResultFields(b []byte, r *evaldoc.Result) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsontext.AppendString(b, k)
 	}
 	return append(b, ']')
 }
@@ -101,21 +101,21 @@ func appendResultFields(b []byte, r *evaldoc.Result) []byte {
 // appendStatement appends a matched statement.
 func appendStatement(b []byte, s *evaldoc.Statement) []byte {
 	b = append(b, `{"policy_type":`...)
-	b = appendString(b, s.PolicyType)
+	b = jsontext.AppendString(b, s.PolicyType)
 	b = append(b, `,"policy_id":`...)
-	b = appendString(b, s.PolicyID)
+	b = jsontext.AppendString(b, s.PolicyID)
 	if s.Level != "" {
 		b = append(b, `,"level":`...)
-		b = appendString(b, s.Level)
+		b = jsontext.AppendString(b, s.Level)
 	}
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(s.Index), 10)
 	if s.Sid != "" {
 		b = append(b, `,"sid":`...)
-		b = appendString(b, s.Sid)
+		b = jsontext.AppendString(b, s.Sid)
 	}
 	b = append(b, `,"effect":`...)
-	b = appendString(b, s.Effect)
+	b = jsontext.AppendString(b, s.Effect)
 	b = append(b, `,"start":`...)
 	b = appendPosition(b, s.Start)
 	b = append(b, `,"end":`...)
@@ -132,66 +132,4 @@ func appendPosition(b []byte, p policy.Position) []byte {
 	b = append(b, `,"column":`...)
 	b = strconv.AppendInt(b, int64(p.Column), 10)
 	return append(b, '}')
-}
-
-// plainASCII marks the ASCII characters a JSON string holds as they are.
-var plainASCII = func() (t [utf8.RuneSelf]bool) {
-	for c := ' '; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendString appends s as a JSON string as encoding/json writes it by
-// default: <, > and & escaped for HTML, invalid UTF-8 as U+FFFD, U+2028
-// and U+2029 escaped.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if plainASCII[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/gatehouse-iam/gatehouse/audit"
 	"github.com/gatehouse-iam/gatehouse/evaldoc"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -95,15 +96,15 @@ func TestAppendResult(t *testing.T) {
 	}
 }
 
-// FuzzAppendString checks string encoding against encoding/json.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", awkward, "\u2027\u202a", "\xe2\x80", "\xf0\x9f\x98"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); string(got) != string(want) {
-			t.Fatalf("%q: %s, want %s", s, got, want)
+// TestAuditDecisionsJSON checks the audit record's decision list against
+// encoding/json.
+func TestAuditDecisionsJSON(t *testing.T) {
+	for _, ds := range []auditDecisions{nil, {}, {{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/<k>&\u2028", Decision: "allow"},
+		{Action: "s3:PutObject", Resource: "arn:aws:s3:::b/\xff", Decision: "implicit_deny"}}} {
+		want, _ := json.Marshal([]auditDecision(ds))
+		if got := ds.AppendJSON(nil); string(got) != string(want) {
+			t.Errorf("AppendJSON = %s, want %s", got, want)
 		}
-	})
+	}
+	var _ audit.JSONAppender = auditDecisions(nil)
 }

@@ -6,7 +6,7 @@ import (
 )
 
 var samples = []string{"", "plain", `quote " backslash \ slash /`, "<script>&</script>", "\b\f\n\r\t\x00\x1f\x7f",
-	"ünïcödé 日本", "line\u2028para\u2029", "bad \xff\xfe utf-8", "\xed\xa0\x80 surrogate", "emoji 🎉"}
+	"ünïcödé 日本", "line\u2028para\u2029", "\u2027\u202a", "\xe2\x80", "\xf0\x9f\x98", "bad \xff\xfe utf-8", "\xed\xa0\x80 surrogate", "emoji 🎉"}
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range samples {
