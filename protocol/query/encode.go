@@ -27,23 +27,27 @@ const TimeFormat = "2006-01-02T15:04:05Z"
 // Operations without output get only ResponseMetadata. A result that does
 // not fit the shape is a server bug and is answered with ServiceFailure.
 func WriteResponse(w http.ResponseWriter, svc *model.Service, op *model.Operation, result any, requestID string) {
-	e := encoders.Get().(*encoder)
-	defer e.release()
-	if err := e.response(svc, op, result, requestID); err != nil {
+	buf := buffers.Get().(*[]byte)
+	defer releaseBuffer(buf)
+	b, err := appendResponse((*buf)[:0], svc, op, result, requestID)
+	*buf = b
+	if err != nil {
 		WriteError(w, svc, err, requestID)
 		return
 	}
-	writeXML(w, http.StatusOK, requestID, e.b)
+	writeXML(w, http.StatusOK, requestID, b)
 }
 
 // Marshal renders op's success response document.
 func Marshal(svc *model.Service, op *model.Operation, result any, requestID string) ([]byte, error) {
-	e := encoders.Get().(*encoder)
-	defer e.release()
-	if err := e.response(svc, op, result, requestID); err != nil {
+	buf := buffers.Get().(*[]byte)
+	defer releaseBuffer(buf)
+	b, err := appendResponse((*buf)[:0], svc, op, result, requestID)
+	*buf = b
+	if err != nil {
 		return nil, err
 	}
-	return bytes.Clone(e.b), nil
+	return bytes.Clone(b), nil
 }
 
 // WriteError writes err as the query protocol's ErrorResponse with the
@@ -94,57 +98,57 @@ var urlEncoded = map[string]map[string]bool{
 	"iam": {"policyDocumentType": true},
 }
 
-// encoder writes one response document into b. Encoders are pooled: a
-// response is built in a buffer that earlier responses grew.
-type encoder struct {
-	b []byte
-}
-
-var encoders = sync.Pool{New: func() any { return &encoder{b: make([]byte, 0, 2048)} }}
+// buffers pools the buffers responses are built in, so that a response
+// reuses what earlier ones grew. The encoding functions append to a slice
+// they return, as strconv's Append functions do: the buffer lives in local
+// variables while a document is built.
+var buffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2048)
+	return &b
+}}
 
 // maxPooledResponse is the largest buffer kept for reuse; a very large
 // listing does not pin its buffer in the pool.
 const maxPooledResponse = 256 << 10
 
-func (e *encoder) release() {
-	if cap(e.b) > maxPooledResponse {
-		return
+func releaseBuffer(b *[]byte) {
+	if cap(*b) <= maxPooledResponse {
+		buffers.Put(b)
 	}
-	e.b = e.b[:0]
-	encoders.Put(e)
 }
 
-// response writes op's success response document for result.
-func (e *encoder) response(svc *model.Service, op *model.Operation, result any, requestID string) error {
-	e.b = append(e.b, '<')
-	e.b = append(e.b, op.Name...)
-	e.b = append(e.b, `Response xmlns="`...)
-	e.b = append(e.b, svc.XMLNamespace...)
-	e.b = append(e.b, `">`...)
+// appendResponse appends op's success response document for result.
+func appendResponse(b []byte, svc *model.Service, op *model.Operation, result any, requestID string) ([]byte, error) {
+	var err error
+	b = append(b, '<')
+	b = append(b, op.Name...)
+	b = append(b, `Response xmlns="`...)
+	b = append(b, svc.XMLNamespace...)
+	b = append(b, `">`...)
 	if op.Output != nil {
 		wrapper := op.ResultWrapper
 		if wrapper == "" {
 			wrapper = op.Name + "Result"
 		}
-		e.b = append(e.b, '<')
-		e.b = append(e.b, wrapper...)
-		e.b = append(e.b, '>')
-		if err := e.members(planFor(svc, op.Output), reflect.ValueOf(result)); err != nil {
-			return fmt.Errorf("query: %s: %w", op.Name, err)
+		b = append(b, '<')
+		b = append(b, wrapper...)
+		b = append(b, '>')
+		if b, err = appendMembers(b, planFor(svc, op.Output), reflect.ValueOf(result)); err != nil {
+			return b, fmt.Errorf("query: %s: %w", op.Name, err)
 		}
-		e.b = append(e.b, "</"...)
-		e.b = append(e.b, wrapper...)
-		e.b = append(e.b, '>')
+		b = append(b, "</"...)
+		b = append(b, wrapper...)
+		b = append(b, '>')
 	}
-	e.b = append(e.b, "<ResponseMetadata><RequestId>"...)
-	e.b = appendEscaped(e.b, requestID)
-	e.b = append(e.b, "</RequestId></ResponseMetadata></"...)
-	e.b = append(e.b, op.Name...)
-	e.b = append(e.b, "Response>"...)
-	return nil
+	b = append(b, "<ResponseMetadata><RequestId>"...)
+	b = appendEscaped(b, requestID)
+	b = append(b, "</RequestId></ResponseMetadata></"...)
+	b = append(b, op.Name...)
+	b = append(b, "Response>"...)
+	return b, nil
 }
 
-// The encoder reads results as protocol.Field, Elems, Entries and Scalar
+// The encoding functions read results as protocol.Field, Elems, Entries and Scalar
 // do, but through reflect.Value so that struct fields are read in place
 // rather than copied into interfaces. A value is always the dynamic value
 // (an interface is replaced by what it holds; the zero Value stands for
@@ -184,10 +188,11 @@ func typeName(v reflect.Value) string {
 	return v.Type().String()
 }
 
-// members writes the members of p (a structure) that v sets: a
+// appendMembers appends the members of p (a structure) that v sets: a
 // map[string]any or protocol.Params by member name, or a struct (or
 // pointer to one) by field. Anything else sets no member.
-func (e *encoder) members(p *shapePlan, v reflect.Value) error {
+func appendMembers(b []byte, p *shapePlan, v reflect.Value) ([]byte, error) {
+	var err error
 	if v.Kind() == reflect.Map && (v.Type() == mapType || v.Type() == paramsType) {
 		m := v.Convert(mapType).Interface().(map[string]any)
 		for i := range p.members {
@@ -196,20 +201,20 @@ func (e *encoder) members(p *shapePlan, v reflect.Value) error {
 			if !present(x) {
 				continue
 			}
-			if err := e.value(mp.tags, mp.plan, x); err != nil {
-				return fmt.Errorf("%s: %w", mp.name, err)
+			if b, err = appendValue(b, mp.tags, mp.plan, x); err != nil {
+				return b, fmt.Errorf("%s: %w", mp.name, err)
 			}
 		}
-		return nil
+		return b, nil
 	}
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
-			return nil
+			return b, nil
 		}
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.Struct {
-		return nil
+		return b, nil
 	}
 	for _, f := range p.fieldsOf(v.Type()) {
 		fv := v.FieldByIndex(f.index)
@@ -220,58 +225,61 @@ func (e *encoder) members(p *shapePlan, v reflect.Value) error {
 		if !present(x) {
 			continue
 		}
-		if err := e.value(f.member.tags, f.member.plan, x); err != nil {
-			return fmt.Errorf("%s: %w", f.member.name, err)
+		if b, err = appendValue(b, f.member.tags, f.member.plan, x); err != nil {
+			return b, fmt.Errorf("%s: %w", f.member.name, err)
 		}
 	}
-	return nil
+	return b, nil
 }
 
-// value writes v as element t of shape p.
-func (e *encoder) value(t tags, p *shapePlan, v reflect.Value) error {
+// appendValue appends v as element t of shape p.
+func appendValue(b []byte, t tags, p *shapePlan, v reflect.Value) ([]byte, error) {
 	switch p.shape.Type {
 	case model.Structure:
-		e.b = append(e.b, t.open...)
-		if err := e.members(p, v); err != nil {
-			return err
+		b = append(b, t.open...)
+		var err error
+		if b, err = appendMembers(b, p, v); err != nil {
+			return b, err
 		}
-		e.b = append(e.b, t.close...)
-		return nil
+		b = append(b, t.close...)
+		return b, nil
 	case model.List:
-		return e.list(t, p, v)
+		return appendList(b, t, p, v)
 	case model.Map:
-		return e.mapEntries(t, p, v)
+		return appendMap(b, t, p, v)
 	}
-	return e.scalar(t, p, v)
+	return appendScalar(b, t, p, v)
 }
 
-// list writes a list value: any slice or array but a []byte.
-func (e *encoder) list(t tags, p *shapePlan, v reflect.Value) error {
+// appendList appends a list value: any slice or array but a []byte.
+func appendList(b []byte, t tags, p *shapePlan, v reflect.Value) ([]byte, error) {
+	var err error
 	k := v.Kind()
 	if k != reflect.Slice && k != reflect.Array || k == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-		return fmt.Errorf("want a list, have %s", typeName(v))
+		return b, fmt.Errorf("want a list, have %s", typeName(v))
 	}
 	elTags := p.elemTags
 	if p.shape.Flattened {
 		elTags = t
 	} else {
-		e.b = append(e.b, t.open...)
+		b = append(b, t.open...)
 	}
 	for i := range v.Len() {
-		if err := e.value(elTags, p.elem, dynamic(v.Index(i))); err != nil {
-			return fmt.Errorf("%d: %w", i+1, err)
+		if b, err = appendValue(b, elTags, p.elem, dynamic(v.Index(i))); err != nil {
+			return b, fmt.Errorf("%d: %w", i+1, err)
 		}
 	}
 	if !p.shape.Flattened {
-		e.b = append(e.b, t.close...)
+		b = append(b, t.close...)
 	}
-	return nil
+	return b, nil
 }
 
-// mapEntries writes a map value with string keys, sorted by key.
-func (e *encoder) mapEntries(t tags, p *shapePlan, v reflect.Value) error {
+// appendMap appends a map value with string keys, sorted by key.
+func appendMap(b []byte, t tags, p *shapePlan, v reflect.Value) ([]byte, error) {
+	var err error
 	if v.Kind() != reflect.Map || v.Type().Key().Kind() != reflect.String {
-		return fmt.Errorf("want a map, have %s", typeName(v))
+		return b, fmt.Errorf("want a map, have %s", typeName(v))
 	}
 	type entry struct {
 		key   string
@@ -281,20 +289,20 @@ func (e *encoder) mapEntries(t tags, p *shapePlan, v reflect.Value) error {
 	for it := v.MapRange(); it.Next(); {
 		entries = append(entries, entry{it.Key().String(), dynamic(it.Value())})
 	}
-	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
-	e.b = append(e.b, t.open...)
+	slices.SortFunc(entries, func(x, y entry) int { return strings.Compare(x.key, y.key) })
+	b = append(b, t.open...)
 	for _, en := range entries {
-		e.b = append(e.b, "<entry>"...)
-		if err := e.value(p.keyTags, p.key, reflect.ValueOf(en.key)); err != nil {
-			return err
+		b = append(b, "<entry>"...)
+		if b, err = appendValue(b, p.keyTags, p.key, reflect.ValueOf(en.key)); err != nil {
+			return b, err
 		}
-		if err := e.value(p.valueTags, p.value, en.value); err != nil {
-			return fmt.Errorf("%s: %w", en.key, err)
+		if b, err = appendValue(b, p.valueTags, p.value, en.value); err != nil {
+			return b, fmt.Errorf("%s: %w", en.key, err)
 		}
-		e.b = append(e.b, "</entry>"...)
+		b = append(b, "</entry>"...)
 	}
-	e.b = append(e.b, t.close...)
-	return nil
+	b = append(b, t.close...)
+	return b, nil
 }
 
 // scalarValue is a scalar normalized as protocol.Scalar normalizes it.
@@ -350,35 +358,35 @@ func normalize(v reflect.Value) (x scalarValue, ok bool) {
 	return x, true
 }
 
-// scalar writes v as element t of scalar shape p: its text, XML-escaped,
+// appendScalar appends v as element t of scalar shape p: its text, XML-escaped,
 // or percent-encoded for the shapes urlEncoded names.
-func (e *encoder) scalar(t tags, p *shapePlan, v reflect.Value) error {
+func appendScalar(b []byte, t tags, p *shapePlan, v reflect.Value) ([]byte, error) {
 	x, ok := normalize(v)
 	if !ok {
-		return fmt.Errorf("want a %s, have %s", p.shape.Type, typeName(v))
+		return b, fmt.Errorf("want a %s, have %s", p.shape.Type, typeName(v))
 	}
-	e.b = append(e.b, t.open...)
-	start := len(e.b)
+	b = append(b, t.open...)
+	start := len(b)
 	if p.shape.Type == model.String && x.kind == reflect.String {
 		if p.urlEncoded {
-			e.b = appendRFC3986(e.b, x.str)
+			b = appendRFC3986(b, x.str)
 		} else {
-			e.b = appendEscaped(e.b, x.str)
+			b = appendEscaped(b, x.str)
 		}
-		e.b = append(e.b, t.close...)
-		return nil
+		b = append(b, t.close...)
+		return b, nil
 	}
-	if e.b, ok = appendScalarText(e.b, p.shape.Type, &x); !ok {
-		return fmt.Errorf("want a %s, have %s", p.shape.Type, typeName(v))
+	if b, ok = appendScalarText(b, p.shape.Type, &x); !ok {
+		return b, fmt.Errorf("want a %s, have %s", p.shape.Type, typeName(v))
 	}
 	// The text of numbers, booleans, timestamps and blobs needs no XML
 	// escaping.
 	if p.urlEncoded {
-		text := string(e.b[start:])
-		e.b = appendRFC3986(e.b[:start], text)
+		text := string(b[start:])
+		b = appendRFC3986(b[:start], text)
 	}
-	e.b = append(e.b, t.close...)
-	return nil
+	b = append(b, t.close...)
+	return b, nil
 }
 
 // appendScalarText appends the text of a non-string scalar of shape type

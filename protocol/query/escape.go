@@ -10,6 +10,13 @@ import "unicode/utf8"
 func appendEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		// Skip the run of bytes that are copied as they are.
+		for i < len(s) && plainText[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			i++
@@ -31,10 +38,7 @@ func appendEscaped(b []byte, s string) []byte {
 				esc = "&#xA;"
 			case '\r':
 				esc = "&#xD;"
-			default:
-				if c >= 0x20 {
-					continue
-				}
+			default: // a control character XML cannot carry
 				esc = "\uFFFD"
 			}
 			b = append(b, s[last:i-1]...)
@@ -53,6 +57,18 @@ func appendEscaped(b []byte, s string) []byte {
 	}
 	return append(b, s[last:]...)
 }
+
+// plainText marks the bytes appendEscaped copies without a look: printable
+// ASCII but the five characters XML escapes.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range `"'&<>` {
+		t[c] = false
+	}
+	return t
+}()
 
 // isInCharacterRange reports whether r may appear in an XML document
 // (XML 1.0 Char production), as encoding/xml decides it.
