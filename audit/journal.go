@@ -48,10 +48,11 @@ type journal struct {
 	id     string   // names this journal's applied position in the store
 	lock   *os.File // held while the journal is open
 	f      *os.File
-	seg    uint64 // number of the segment f is
-	frames uint64 // frames in f
-	size   int64  // bytes in f
-	buf    []byte // frame under construction
+	seg    uint64            // number of the segment f is
+	frames uint64            // frames in f
+	size   int64             // bytes in f
+	buf    []byte            // frame under construction
+	spare  chan spareSegment // the next segment, being prepared
 }
 
 // position is where a frame is in a journal: its segment, and its place in
@@ -249,23 +250,74 @@ func decodeFrame(p []byte) ([]store.Record, error) {
 
 // startSegment creates segment n and makes it the one written to.
 func (j *journal) startSegment(n uint64) error {
-	f, err := os.OpenFile(filepath.Join(j.dir, segmentName(n)), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	var f *os.File
+	var err error
+	if j.spare != nil {
+		// The segment prepared in the background: wait for it if need be.
+		s := <-j.spare
+		j.spare = nil
+		f, err = s.f, s.err
+		if s.n != n && err == nil {
+			j.discard(s)
+			f, err = j.prepareSegment(n)
+		}
+	} else {
+		f, err = j.prepareSegment(n)
+	}
 	if err != nil {
-		return err
-	}
-	if err := preallocate(f, segmentLimit); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.WriteString(journalMagic); err != nil {
-		f.Close()
 		return err
 	}
 	if j.f != nil {
 		j.f.Close()
 	}
 	j.f, j.seg, j.frames, j.size = f, n, 0, int64(len(journalMagic))
-	return syncDir(j.dir)
+	// Zero-filling and syncing 4 MiB takes a while on a busy disk: do it
+	// for the next segment now, off the path of the requests waiting for
+	// their batch.
+	spare := make(chan spareSegment, 1)
+	j.spare = spare
+	go func() {
+		f, err := j.prepareSegment(n + 1)
+		spare <- spareSegment{n: n + 1, f: f, err: err}
+	}()
+	return nil
+}
+
+// spareSegment is a segment prepared ahead of use.
+type spareSegment struct {
+	n   uint64
+	f   *os.File
+	err error
+}
+
+// prepareSegment creates segment n, zero-filled to segmentLimit and synced,
+// with its header written, and returns it positioned after the header.
+func (j *journal) prepareSegment(n uint64) (*os.File, error) {
+	path := filepath.Join(j.dir, segmentName(n))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err = preallocate(f, segmentLimit); err == nil {
+		_, err = f.WriteString(journalMagic)
+	}
+	if err == nil {
+		err = syncDir(j.dir)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return f, nil
+}
+
+// discard closes and deletes a prepared segment that will not be used.
+func (j *journal) discard(s spareSegment) {
+	if s.f != nil {
+		s.f.Close()
+		os.Remove(filepath.Join(j.dir, segmentName(s.n)))
+	}
 }
 
 // preallocate writes size zero bytes to f, syncs them and returns to the
@@ -366,6 +418,10 @@ func (j *journal) dropBefore(n uint64) error {
 // close closes the current segment and, when drop is set (everything is in
 // the store), deletes every segment.
 func (j *journal) close(drop bool) error {
+	if j.spare != nil {
+		j.discard(<-j.spare)
+		j.spare = nil
+	}
 	err := j.f.Close()
 	if drop && err == nil {
 		err = j.dropBefore(j.seg + 1)

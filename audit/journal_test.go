@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -33,14 +34,21 @@ func countEvents(t *testing.T, st store.Store) int {
 	return len(evs)
 }
 
-// journalFiles returns the segment files in dir.
-func journalFiles(t *testing.T, dir string) []string {
+// journalFiles returns the segment files in dir numbered up to last (the
+// one after the current segment is being prepared in the background).
+func journalFiles(t *testing.T, dir string, last uint64) []string {
 	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*.journal"))
+	segs, err := segments(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	var out []string
+	for _, n := range segs {
+		if n <= last {
+			out = append(out, filepath.Join(dir, segmentName(n)))
+		}
+	}
+	return out
 }
 
 func TestJournaledEventsAreReadable(t *testing.T) {
@@ -69,7 +77,7 @@ func TestJournaledEventsAreReadable(t *testing.T) {
 	if n := countEvents(t, st); n != 50 {
 		t.Fatalf("store holds %d events after Close, want 50", n)
 	}
-	if files := journalFiles(t, filepath.Join(dir, "journal")); len(files) != 0 {
+	if files := journalFiles(t, filepath.Join(dir, "journal"), math.MaxUint64); len(files) != 0 {
 		t.Errorf("journal segments left after a clean close: %v", files)
 	}
 	if err := rec.Record(context.Background(), benchCall()); err != ErrClosed {
@@ -116,7 +124,7 @@ func TestJournalReplaysAfterACrash(t *testing.T) {
 	defer st.Close()
 	// The first batch had reached the store already (with the journal's
 	// applied position): replay must not write it twice.
-	replayed, err := readSegment(journalFiles(t, jdir)[0], 1)
+	replayed, err := readSegment(journalFiles(t, jdir, 1)[0], 1)
 	if err != nil || len(replayed) != 2 || replayed[1].pos != (position{1, 2}) {
 		t.Fatalf("segment holds %d complete frames (%v), want 2", len(replayed), err)
 	}
@@ -133,7 +141,7 @@ func TestJournalReplaysAfterACrash(t *testing.T) {
 	if n := countEvents(t, rec.Reader()); n != 6 {
 		t.Errorf("after replay the store holds %d events, want the 6 of the two complete frames", n)
 	}
-	if files := journalFiles(t, jdir); len(files) != 1 || files[0] != filepath.Join(jdir, segmentName(2)) {
+	if files := journalFiles(t, jdir, 2); len(files) != 1 || files[0] != filepath.Join(jdir, segmentName(2)) {
 		t.Errorf("after replay the journal holds %v, want only the new segment", files)
 	}
 	rec.Close()
@@ -177,7 +185,7 @@ func TestJournalRotatesAndDropsAppliedSegments(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Segments 1 and 2 hold only applied batches; 3 is being written.
-	if files := journalFiles(t, jdir); len(files) != 1 || files[0] != filepath.Join(jdir, segmentName(3)) {
+	if files := journalFiles(t, jdir, 3); len(files) != 1 || files[0] != filepath.Join(jdir, segmentName(3)) {
 		t.Errorf("journal holds %v, want only segment 3", files)
 	}
 }

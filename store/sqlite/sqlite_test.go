@@ -405,6 +405,10 @@ func TestOpenLargeSetsPageSizeOfNewDatabases(t *testing.T) {
 	if err := st.writer.QueryRow("PRAGMA page_size").Scan(&size); err != nil || size != 65536 {
 		t.Errorf("page_size = %d, %v; want 65536", size, err)
 	}
+	var pages int
+	if err := st.writer.QueryRow("PRAGMA wal_autocheckpoint").Scan(&pages); err != nil || pages != 64 {
+		t.Errorf("wal_autocheckpoint = %d, %v; want 64 pages (4 MiB)", pages, err)
+	}
 	st.Close()
 	for _, bad := range []int{100, 3000, 131072} {
 		if _, err := OpenLarge(path, bad); err == nil {
