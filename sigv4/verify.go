@@ -219,7 +219,7 @@ func (s *scratch) matches(r *http.Request, path, service, skip string, sr signed
 // parseSignedRequest finds the signature in the Authorization header or the
 // query string and checks that it is complete.
 func parseSignedRequest(r *http.Request, params []queryParam) (signedRequest, error) {
-	authz := r.Header.Values("Authorization")
+	authz := r.Header[hdrAuthorization]
 	alg, inQuery := firstParam(params, "X-Amz-Algorithm")
 	switch {
 	case len(authz) > 0 && inQuery:
@@ -234,10 +234,10 @@ func parseSignedRequest(r *http.Request, params []queryParam) (signedRequest, er
 }
 
 func parseHeaderSigned(r *http.Request, authz string) (signedRequest, error) {
-	amzDate := r.Header.Get("X-Amz-Date")
+	amzDate := header(r, hdrAmzDate)
 	httpDate := ""
 	if amzDate == "" {
-		httpDate = r.Header.Get("Date")
+		httpDate = header(r, hdrDate)
 	}
 	f, err := parseAuthorization(authz, amzDate != "" || httpDate != "")
 	if err != nil {
@@ -247,7 +247,7 @@ func parseHeaderSigned(r *http.Request, authz string) (signedRequest, error) {
 		credential:    f.Credential,
 		signedHeaders: canonicalSignedHeaders(f.SignedHeaders),
 		signature:     f.Signature,
-		token:         r.Header.Get("X-Amz-Security-Token"),
+		token:         header(r, hdrSecurityToken),
 	}
 	if amzDate != "" {
 		sr.amzDate = amzDate
@@ -267,6 +267,25 @@ func parseHeaderSigned(r *http.Request, authz string) (signedRequest, error) {
 		return signedRequest{}, errHostNotSigned()
 	}
 	return sr, nil
+}
+
+// The headers Verify reads, by their canonical names (net/http stores
+// received headers so).
+const (
+	hdrAuthorization = "Authorization"
+	hdrAmzDate       = "X-Amz-Date"
+	hdrDate          = "Date"
+	hdrSecurityToken = "X-Amz-Security-Token"
+	hdrContentSHA256 = "X-Amz-Content-Sha256"
+)
+
+// header returns the first value of the header with canonical name key, as
+// Header.Get does, without canonicalizing a name that already is.
+func header(r *http.Request, key string) string {
+	if v := r.Header[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // authFields are the parameters of an Authorization header.
@@ -479,7 +498,7 @@ func (p payload) append(b []byte) []byte {
 // payloadHash returns the payload hash to sign with. A declared hash must
 // match the body; UNSIGNED-PAYLOAD is taken as declared.
 func payloadHash(r *http.Request, body []byte, presigned bool, params []queryParam) (payload, error) {
-	given := r.Header.Get("X-Amz-Content-Sha256")
+	given := header(r, hdrContentSHA256)
 	if given == "" && presigned {
 		given, _ = firstParam(params, "X-Amz-Content-Sha256")
 	}

@@ -371,3 +371,13 @@ func BenchmarkDeriveKey(b *testing.B) {
 		deriveKey(testSecret, "20240309", "us-east-1", "iam")
 	}
 }
+
+// TestHeaderNamesCanonical checks that the names Verify reads headers by
+// are canonical, as net/http stores received headers.
+func TestHeaderNamesCanonical(t *testing.T) {
+	for _, k := range []string{hdrAuthorization, hdrAmzDate, hdrDate, hdrSecurityToken, hdrContentSHA256} {
+		if c := http.CanonicalHeaderKey(k); c != k {
+			t.Errorf("%q is not canonical (%q)", k, c)
+		}
+	}
+}
