@@ -31,15 +31,22 @@ func isAnalyzerRequest(r *http.Request) bool {
 	if r.URL.Path == "/policy/validation" {
 		return true
 	}
-	cred := r.URL.Query().Get("X-Amz-Credential")
+	var cred string
+	if strings.Contains(r.URL.RawQuery, "X-Amz-Credential") { // presigned (parsing the query costs more than looking)
+		cred = r.URL.Query().Get("X-Amz-Credential")
+	}
 	if auth := r.Header.Get("Authorization"); cred == "" && auth != "" {
 		if _, after, ok := strings.Cut(auth, "Credential="); ok {
 			cred, _, _ = strings.Cut(after, ",")
 		}
 	}
-	// The scope is AKID/date/region/service/aws4_request.
-	parts := strings.Split(cred, "/")
-	return len(parts) == 5 && parts[3] == analyzerSigningName
+	// The scope is AKID/date/region/service/aws4_request: the service is the
+	// second-to-last part.
+	rest, ok := strings.CutSuffix(cred, "/aws4_request")
+	if !ok || strings.Count(rest, "/") != 3 {
+		return false
+	}
+	return rest[strings.LastIndexByte(rest, '/')+1:] == analyzerSigningName
 }
 
 // serveAnalyzer handles an Access Analyzer request. Gatehouse implements
