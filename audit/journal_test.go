@@ -260,3 +260,34 @@ func TestMergeBatches(t *testing.T) {
 		t.Errorf("first batch's data changed to %s", batches[0].recs[0].Data)
 	}
 }
+
+// TestCommitWhenAllWait checks that the writer does not wait out the commit
+// interval when every request being served is waiting for the batch.
+func TestCommitWhenAllWait(t *testing.T) {
+	dir := t.TempDir()
+	st := openFileStore(t, dir)
+	defer st.Close()
+	// A writer that waited out this interval would fail the test.
+	rec, err := OpenRecorder(context.Background(), st, filepath.Join(dir, "journal"), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	const requests = 3
+	rec.SetActive(func() int { return requests })
+	start := time.Now()
+	for range 5 {
+		var wg sync.WaitGroup
+		for range requests {
+			wg.Go(func() {
+				if err := rec.Record(context.Background(), benchCall()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("five rounds took %v: the writer waited out its interval", d)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,6 +62,8 @@ type Recorder struct {
 	stop      chan struct{} // closed once no batch will come
 
 	closeRetries int // the applier's store writes retried while closing
+
+	active atomic.Pointer[func() int] // see SetActive
 }
 
 type pending struct {
@@ -282,7 +285,7 @@ func (r *Recorder) run() {
 				continue
 			default:
 			}
-			if wait == nil {
+			if wait == nil || r.allWaiting(len(batch)) {
 				break
 			}
 			select {
@@ -448,6 +451,20 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	r.amu.Unlock()
 	return nil
+}
+
+// SetActive tells the recorder how to count the requests being served: when
+// every one of them is waiting for the batch being filled, no event can
+// arrive before the batch is committed, so the writer commits at once
+// instead of waiting out the commit interval. Without it (or before it is
+// called), the writer always waits out the interval under load.
+func (r *Recorder) SetActive(count func() int) { r.active.Store(&count) }
+
+// allWaiting reports whether the n events of the batch being filled are
+// those of every request being served.
+func (r *Recorder) allWaiting(n int) bool {
+	count := r.active.Load()
+	return count != nil && n >= (*count)()
 }
 
 // Reader returns the recorder's store as readers should use it: every read

@@ -54,6 +54,7 @@ type Config struct {
 
 // Server handles every request of one Gatehouse node.
 type Server struct {
+	active   atomic.Int64 // requests being served: the audit writer commits at once when all of them wait for it
 	audit    *audit.Recorder
 	events   store.Store
 	iam      *iam.Service
@@ -100,6 +101,9 @@ func New(cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.verifier = &sigv4.Verifier{Lookup: s.lookup, Now: s.now}
+	if s.audit != nil {
+		s.audit.SetActive(func() int { return int(s.active.Load()) })
+	}
 	return s, nil
 }
 
@@ -147,6 +151,8 @@ const maxBody = 2 << 20
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := s.ids.next()
+	s.active.Add(1)
+	defer s.active.Add(-1)
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving request", "request_id", requestID, "panic", v)
