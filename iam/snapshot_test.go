@@ -1,40 +1,17 @@
 package iam
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/protocol"
-	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 )
 
 // TestCredentialPrincipalFollowsChanges checks that an access key's
 // principal is shared between lookups and rebuilt after its user, or the
 // key, changes.
 func TestCredentialPrincipalFollowsChanges(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.OpenMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sealer, _ := NewSealer(make([]byte, 32))
-	s, err := New(ctx, Config{Store: st, Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const account = "111122223333"
-	must := func(op string, p protocol.Params) any {
-		t.Helper()
-		c := &Call{Ctx: ctx, Account: account, Caller: &authz.Principal{Type: authz.Root}, Params: p, Now: time.Now().UTC(), Context: authz.Context{}}
-		out, err := operations[op].Handle(s, c)
-		if err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		return out
-	}
+	s, must := newTestService(t)
 	must("CreateUser", protocol.Params{"UserName": "dan"})
 	keyID := must("CreateAccessKey", protocol.Params{"UserName": "dan"}).(map[string]any)["AccessKey"].(map[string]any)["AccessKeyId"].(string)
 	lookup := func() (*authz.Principal, bool) {

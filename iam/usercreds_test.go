@@ -181,30 +181,11 @@ func FuzzParseSAMLMetadata(f *testing.F) {
 // TestUserCredentialsConflict checks the DeleteUser guard for each kind of
 // credential a user owns.
 func TestUserCredentialsConflict(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.OpenMemory()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sealer, _ := NewSealer(make([]byte, 32))
-	s, err := New(ctx, Config{Store: st, Sealer: sealer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const account = "111122223333"
-	call := func(op string, p protocol.Params) any {
-		t.Helper()
-		c := &Call{Ctx: ctx, Account: account, Caller: &authz.Principal{Type: authz.Root}, Params: p, Now: time.Now(), Context: authz.Context{}}
-		out, err := operations[op].Handle(s, c)
-		if err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		return out
-	}
+	s, call := newTestService(t)
+	ctx, account := context.Background(), testAccount
 	conflict := func() string {
 		var msg string
-		err := st.View(ctx, func(tx store.Tx) error {
+		err := s.store.View(ctx, func(tx store.Tx) error {
 			u, _, err := get[User](ctx, tx, kindUser, account, "ann", "")
 			if err != nil {
 				return err

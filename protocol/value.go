@@ -36,12 +36,12 @@ func Field(v any, name string) (any, bool) {
 	if rv.Kind() != reflect.Struct {
 		return nil, false
 	}
-	f, ok := structFields(rv.Type())[name]
+	f, ok := StructFields(rv.Type())[name]
 	if !ok {
 		return nil, false
 	}
-	fv := rv.FieldByIndex(f.index)
-	if f.omitEmpty && fv.IsZero() {
+	fv := rv.FieldByIndex(f.Index)
+	if f.OmitEmpty && fv.IsZero() {
 		return nil, false
 	}
 	x := fv.Interface()
@@ -143,18 +143,25 @@ func isNil(v any) bool {
 	return false
 }
 
-type fieldInfo struct {
-	index     []int
-	omitEmpty bool
+// StructField is how a result struct's field carries a member: its index
+// (reflect.Value.FieldByIndex) and whether its zero value is left out.
+type StructField struct {
+	Index     []int
+	OmitEmpty bool
 }
 
-var fieldCache sync.Map // reflect.Type → map[string]fieldInfo
+var fieldCache sync.Map // reflect.Type → map[string]StructField
 
-func structFields(t reflect.Type) map[string]fieldInfo {
+// StructFields returns the fields of struct type t by the member names they
+// carry: a field answers to its name or to its `aws:"Name"` tag, and
+// `aws:",omitempty"` leaves its zero value out; `aws:"-"`, unexported and
+// embedded fields carry none. The result is cached and must not be
+// modified.
+func StructFields(t reflect.Type) map[string]StructField {
 	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]fieldInfo)
+		return m.(map[string]StructField)
 	}
-	m := map[string]fieldInfo{}
+	m := map[string]StructField{}
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || f.Anonymous {
 			continue
@@ -166,7 +173,7 @@ func structFields(t reflect.Type) map[string]fieldInfo {
 		if name == "" {
 			name = f.Name
 		}
-		m[name] = fieldInfo{index: f.Index, omitEmpty: opts == "omitempty"}
+		m[name] = StructField{Index: f.Index, OmitEmpty: opts == "omitempty"}
 	}
 	fieldCache.Store(t, m)
 	return m

@@ -2,9 +2,9 @@ package query
 
 import (
 	"reflect"
-	"strings"
 	"sync"
 
+	"github.com/gatehouse-iam/gatehouse/protocol"
 	"github.com/gatehouse-iam/gatehouse/protocol/model"
 )
 
@@ -118,25 +118,11 @@ func (p *shapePlan) fieldsOf(t reflect.Type) []fieldPlan {
 	if f, ok := p.fields.Load(t); ok {
 		return f.([]fieldPlan)
 	}
-	byName := map[string]fieldPlan{}
-	for _, f := range reflect.VisibleFields(t) {
-		if !f.IsExported() || f.Anonymous {
-			continue
-		}
-		name, opts, _ := strings.Cut(f.Tag.Get("aws"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		byName[name] = fieldPlan{index: f.Index, omitEmpty: opts == "omitempty"}
-	}
+	byName := protocol.StructFields(t)
 	var fields []fieldPlan
 	for i := range p.members {
 		if f, ok := byName[p.members[i].name]; ok {
-			f.member = &p.members[i]
-			fields = append(fields, f)
+			fields = append(fields, fieldPlan{member: &p.members[i], index: f.Index, omitEmpty: f.OmitEmpty})
 		}
 	}
 	f, _ := p.fields.LoadOrStore(t, fields)
