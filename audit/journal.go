@@ -416,7 +416,10 @@ func (j *journal) dropBefore(n uint64) error {
 }
 
 // close closes the current segment and, when drop is set (everything is in
-// the store), deletes every segment.
+// the store), deletes every segment before it. The current one stays, all
+// of it applied, so that the next process numbers its segments after it:
+// the store's applied position (kindJournal) must stay behind every frame
+// written later, or a replay would take new frames for applied ones.
 func (j *journal) close(drop bool) error {
 	if j.spare != nil {
 		j.discard(<-j.spare)
@@ -424,7 +427,7 @@ func (j *journal) close(drop bool) error {
 	}
 	err := j.f.Close()
 	if drop && err == nil {
-		err = j.dropBefore(j.seg + 1)
+		err = j.dropBefore(j.seg)
 	}
 	return errors.Join(err, j.lock.Close())
 }
