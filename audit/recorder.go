@@ -18,12 +18,12 @@ import (
 )
 
 // kindBatch is the record kind of the audit trail: one record per commit
-// and account, whose Data is a JSON array of events in the order they were
-// committed, and whose ID starts with the commit time (idLayout) so that
-// IDs follow commit order and bound the events' times: every event of a
-// batch happened before its commit. One row per batch rather than per event
-// keeps the store's cost per event low (two inserts per batch, the record
-// and its change, instead of two per event).
+// (behind a journal, per round of the applier, which merges the round's
+// commits) and account, whose Data is a JSON array of events in the order
+// they were committed, and whose ID starts with the (latest) commit time
+// (idLayout), so that IDs follow commit order and bound the events' times:
+// every event of a batch happened before its ID's time. One row per batch
+// rather than per event keeps the store's cost per event low.
 const kindBatch = "audit.batch"
 
 // Recorder writes events to a store in batches. Record waits until its
@@ -56,12 +56,13 @@ type Recorder struct {
 	applied   uint64        // of those, batches in the store
 	applyErr  error         // the last failed store write, until one succeeds
 	appliedCh chan struct{} // closed (and replaced) whenever applied grows or applyErr is set
-	dropped   uint64        // journal segments below this are deleted
 	wake      chan struct{} // a batch was acknowledged
 	flush     chan struct{} // a reader waits for the store
 	stop      chan struct{} // closed once no batch will come
 
-	closeRetries int // the applier's store writes retried while closing
+	// The applier's own state.
+	dropped      uint64 // journal segments below this are deleted
+	closeRetries int    // store writes retried while closing
 
 	active atomic.Pointer[func() int] // see SetActive
 }
