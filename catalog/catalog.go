@@ -25,18 +25,15 @@ package catalog
 //go:generate go run ./internal/gen -src ${IAM_DATA_DIR} -out data/catalog.json.gz
 
 import (
-	"bytes"
-	"compress/gzip"
 	_ "embed"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/catalog/internal/schema"
+	"github.com/gatehouse-iam/gatehouse/internal/gzjson"
 )
 
 //go:embed data/catalog.json.gz
@@ -193,16 +190,9 @@ var load = sync.OnceValue(func() *db {
 })
 
 func decode(gz []byte) (*db, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
 	var f schema.File
-	if err := json.Unmarshal(raw, &f); err != nil {
+	err := gzjson.Unmarshal(gz, &f)
+	if err != nil {
 		return nil, err
 	}
 	d := &db{

@@ -22,18 +22,15 @@ package managedpolicies
 //go:generate go run ./internal/gen -src ${MANAGED_POLICIES_DIR} -out data/policies.json.gz
 
 import (
-	"bytes"
-	"compress/gzip"
 	_ "embed"
-	"encoding/json"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/arn"
+	"github.com/gatehouse-iam/gatehouse/internal/gzjson"
 	"github.com/gatehouse-iam/gatehouse/managedpolicies/internal/schema"
 )
 
@@ -79,16 +76,9 @@ var load = sync.OnceValue(func() *db {
 })
 
 func decode(gz []byte) (*db, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
 	var f schema.File
-	if err := json.Unmarshal(raw, &f); err != nil {
+	err := gzjson.Unmarshal(gz, &f)
+	if err != nil {
 		return nil, err
 	}
 	d := &db{

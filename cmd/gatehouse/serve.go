@@ -195,10 +195,15 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 		defer recorder.Close()
 		scfg.Audit, auditReader = recorder, recorder.Reader()
 	}
+	// LookupEvents sees every acknowledged event (its reads wait for the
+	// journal's applier). Last-used data reads the store as it is, at most
+	// one applier round behind, as AWS's is eventually consistent: GetRole
+	// and friends then never wait for a store transaction. Pruning only
+	// touches old records.
 	scfg.AuditStore = auditReader
-	svc.SetActivity(audit.NewActivity(auditReader))
+	svc.SetActivity(audit.NewActivity(auditStore))
 	if cfg.auditRetention > 0 {
-		go pruneAudit(ctx, auditReader, st, cfg.auditRetention, logger)
+		go pruneAudit(ctx, auditStore, st, cfg.auditRetention, logger)
 	}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
