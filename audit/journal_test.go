@@ -88,11 +88,11 @@ func TestJournaledEventsAreReadable(t *testing.T) {
 // journalBatch returns the store records of n events, as the recorder
 // batches them.
 func journalBatch(n int, at time.Time) []store.Record {
-	var batch []*pending
+	var batch []pending
 	for range n {
 		c := benchCall()
 		c.Time = at
-		p := &pending{at: at, account: c.AccountID}
+		p := pending{at: at, account: c.AccountID}
 		p.data = []byte(`{"eventVersion":"1.08","eventTime":"` + at.UTC().Format(time.RFC3339) + `","eventSource":"iam.amazonaws.com","eventName":"GetUser","recipientAccountId":"123456789012"}`)
 		batch = append(batch, p)
 	}

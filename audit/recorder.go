@@ -42,11 +42,12 @@ type Recorder struct {
 	st       store.Store
 	now      func() time.Time // the commit clock
 	interval time.Duration    // see DefaultCommitInterval
-	queue    chan *pending
 	wg       sync.WaitGroup
 
-	mu     sync.RWMutex // held for reading while enqueueing, for writing by Close
+	mu     sync.Mutex // guards open and closed
+	open   *group     // the batch being filled
 	closed bool
+	kick   chan struct{} // the writer has something to do: a first event, a full batch, Close
 
 	journal *journal // nil: batches go to the store before they are acknowledged
 	// With a journal, the applier's state, under amu.
@@ -67,14 +68,29 @@ type Recorder struct {
 	active atomic.Pointer[func() int] // see SetActive
 }
 
+// pending is an event waiting for its batch's commit.
 type pending struct {
 	at      time.Time // the event's time
 	account string
 	data    []byte // the event's JSON
-	done    chan error
 }
 
-// maxBatch bounds the events written in one transaction.
+// group is a batch being filled and then committed. Its Record calls wait
+// on one channel, closed once err holds the commit's outcome: a commit wakes
+// its waiters with one close, and an event costs the writer no wake-up of
+// its own.
+type group struct {
+	events []pending
+	done   chan struct{}
+	err    error
+}
+
+func newGroup(capacity int) *group {
+	return &group{events: make([]pending, 0, capacity), done: make(chan struct{})}
+}
+
+// maxBatch is the size at which a batch is committed without waiting out
+// the commit interval.
 const maxBatch = 512
 
 // applyDelay is how long the applier lets acknowledged batches gather before
@@ -91,7 +107,7 @@ func NewRecorder(st store.Store) *Recorder {
 
 // newRecorder starts a recorder whose batches are stamped by now.
 func newRecorder(st store.Store, now func() time.Time) *Recorder {
-	r := &Recorder{st: st, now: now, queue: make(chan *pending, 4*maxBatch), interval: DefaultCommitInterval}
+	r := &Recorder{st: st, now: now, interval: DefaultCommitInterval, open: newGroup(0), kick: make(chan struct{}, 1)}
 	r.wg.Add(1)
 	go r.run()
 	return r
@@ -134,7 +150,7 @@ func OpenRecorder(ctx context.Context, st store.Store, dir string, interval time
 		j.close(false)
 		return nil, fmt.Errorf("audit journal: %w", err)
 	}
-	r := &Recorder{st: st, now: time.Now, queue: make(chan *pending, 4*maxBatch), interval: interval, journal: j, dropped: j.seg,
+	r := &Recorder{st: st, now: time.Now, interval: interval, open: newGroup(0), kick: make(chan struct{}, 1), journal: j, dropped: j.seg,
 		appliedCh: make(chan struct{}), wake: make(chan struct{}, 1), flush: make(chan struct{}, 1), stop: make(chan struct{})}
 	r.wg.Add(2)
 	go r.run()
@@ -228,24 +244,32 @@ func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	if err != nil {
 		return err
 	}
-	p := &pending{at: c.Time, account: ev.RecipientAccountID, data: data, done: make(chan error, 1)}
-	r.mu.RLock()
+	r.mu.Lock()
 	if r.closed {
-		r.mu.RUnlock()
+		r.mu.Unlock()
 		return ErrClosed
 	}
-	select {
-	case r.queue <- p:
-		r.mu.RUnlock()
-	case <-ctx.Done():
-		r.mu.RUnlock()
-		return ctx.Err()
+	g := r.open
+	g.events = append(g.events, pending{at: c.Time, account: ev.RecipientAccountID, data: data})
+	n := len(g.events)
+	r.mu.Unlock()
+	if n == 1 || n >= maxBatch || r.allWaiting(n) {
+		r.wakeWriter()
 	}
 	select {
-	case err := <-p.done:
-		return err
+	case <-g.done:
+		return g.err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// wakeWriter tells the writer it has something to do, unless it has been
+// told already.
+func (r *Recorder) wakeWriter() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
 	}
 }
 
@@ -268,45 +292,42 @@ func (r *Recorder) run() {
 	timer.Stop()
 	var last time.Time // when the previous commit started
 	busy := false      // the previous batch held more than one event
-	for first := range r.queue {
-		batch := []*pending{first}
-		var wait <-chan time.Time
-		if d := time.Until(last.Add(r.interval)); busy && d > 0 {
+	for {
+		<-r.kick
+		n, ready := r.filling()
+		if n == 0 && !ready {
+			continue // a wake-up for a batch already committed
+		}
+		if d := time.Until(last.Add(r.interval)); busy && d > 0 && !ready {
 			timer.Reset(d)
-			wait = timer.C
-		}
-	fill:
-		for len(batch) < maxBatch {
 			select {
-			case p, ok := <-r.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, p)
-				continue
-			default:
+			case <-timer.C:
+			case <-r.kick: // the batch is full, every request waits, or Close
 			}
-			if wait == nil || r.allWaiting(len(batch)) {
-				break
-			}
-			select {
-			case p, ok := <-r.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, p)
-			case <-wait:
-				wait = nil
-				break fill
-			}
+			timer.Stop() // Go 1.23 timers: no stale tick survives Stop
 		}
-		timer.Stop() // Go 1.23 timers: no stale tick survives Stop
-		last, busy = time.Now(), len(batch) > 1
-		err := r.commit(batchRecords(batch, r.now()))
-		for _, p := range batch {
-			p.done <- err
+		r.mu.Lock()
+		g, closed := r.open, r.closed
+		r.open = newGroup(cap(g.events))
+		r.mu.Unlock()
+		if len(g.events) > 0 {
+			last, busy = time.Now(), len(g.events) > 1
+			g.err = r.commit(batchRecords(g.events, r.now()))
+			close(g.done)
+		}
+		if closed {
+			return
 		}
 	}
+}
+
+// filling returns the number of events in the batch being filled, and
+// whether it should be committed without waiting out the interval.
+func (r *Recorder) filling() (n int, ready bool) {
+	r.mu.Lock()
+	n, closed := len(r.open.events), r.closed
+	r.mu.Unlock()
+	return n, closed || n >= maxBatch || n > 0 && r.allWaiting(n)
 }
 
 // commit makes a batch durable: in the journal, whence the applier moves it
@@ -508,10 +529,11 @@ func (f flushingStore) LastSeq(ctx context.Context) (int64, error) {
 // batchRecords groups a batch's events by account, one record each, with
 // IDs stamped by the commit time, or by the latest event's time when the
 // clock is behind it (so that no event is later than its batch's ID).
-func batchRecords(batch []*pending, now time.Time) []store.Record {
+func batchRecords(batch []pending, now time.Time) []store.Record {
 	var accounts []string
 	bodies := map[string]*bytes.Buffer{}
-	for _, p := range batch {
+	for i := range batch {
+		p := &batch[i]
 		b := bodies[p.account]
 		if b == nil {
 			b = bytes.NewBufferString("[")
@@ -535,15 +557,13 @@ func batchRecords(batch []*pending, now time.Time) []store.Record {
 	return recs
 }
 
-// Close writes the events already queued and stops the recorder; Record
+// Close writes the events already recorded and stops the recorder; Record
 // returns ErrClosed afterwards.
 func (r *Recorder) Close() {
 	r.mu.Lock()
-	if !r.closed {
-		r.closed = true
-		close(r.queue)
-	}
+	r.closed = true
 	r.mu.Unlock()
+	r.wakeWriter()
 	r.wg.Wait()
 }
 
