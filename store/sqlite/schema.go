@@ -46,6 +46,17 @@ var migrations = [][]string{
 			('seq', (SELECT COALESCE(MAX(seq), 0) FROM changes)),
 			('pruned', 0)`,
 	},
+	// Version 3: a create or update stores its data once. The record row
+	// carries the sequence number of the change that wrote its current
+	// version (NULL in rows written before this version), and that change
+	// row keeps its data NULL, meaning "the data of the record row at this
+	// change's sequence number", until the record row is next updated or
+	// deleted, which first copies the data into it (see qKeepData). Changes
+	// reads a NULL through a join with records (see qChanges); a delete's
+	// change still has no data.
+	{
+		`ALTER TABLE records ADD COLUMN seq INTEGER`,
+	},
 }
 
 // migrate brings the database to the latest schema version inside one write

@@ -114,6 +114,9 @@ func (t *tx) Update(ctx context.Context, rec store.Record) (store.Record, error)
 	if rec.Data == nil {
 		rec.Data = []byte{}
 	}
+	if err := t.keepData(ctx, rec.Key(), expected); err != nil {
+		return store.Record{}, err
+	}
 	err := t.stmt(ctx, qUpdate).QueryRowContext(ctx, rec.Parent, rec.Data, rec.Updated.UnixNano(),
 		rec.Kind, rec.Account, rec.ID, expected).Scan(&rec.Version)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -131,6 +134,9 @@ func (t *tx) Delete(ctx context.Context, k store.Key, version int64) error {
 	}
 	if version < 0 {
 		return fmt.Errorf("%w: negative version %d", store.ErrInvalid, version)
+	}
+	if err := t.keepData(ctx, k, version); err != nil {
+		return err
 	}
 	res, err := t.stmt(ctx, qDelete).ExecContext(ctx, k.Kind, k.Account, k.ID, version)
 	if err != nil {
@@ -157,18 +163,24 @@ func (t *tx) missOrConflict(ctx context.Context, k store.Key, expected int64) er
 	return fmt.Errorf("%w: %s is at version %d, not %d", store.ErrConflict, k, current, expected)
 }
 
-// logChange appends a change with the next sequence number. The writer holds
-// the database's write lock, so numbers are handed out in commit order.
+// keepData copies the current data of the record with key k, if it is at
+// the expected version (0: any), into the change that wrote it, before an
+// update or delete replaces it (see qKeepData).
+func (t *tx) keepData(ctx context.Context, k store.Key, expected int64) error {
+	_, err := t.stmt(ctx, qKeepData).ExecContext(ctx, k.Kind, k.Account, k.ID, expected)
+	return err
+}
+
+// logChange appends a change with the next sequence number, the one a create
+// or update has just stored in the record row (see nextSeq). The writer
+// holds the database's write lock, so numbers are handed out in commit
+// order.
 func (t *tx) logChange(ctx context.Context, op store.Op, rec store.Record) error {
 	var seq int64
 	if err := t.stmt(ctx, qNextSeq).QueryRowContext(ctx).Scan(&seq); err != nil {
 		return err
 	}
-	var data []byte // NULL for deletes
-	if op != store.OpDelete {
-		data = rec.Data
-	}
-	_, err := t.stmt(ctx, qLogChange).ExecContext(ctx, seq, string(op), rec.Kind, rec.Account, rec.ID, rec.Parent, data, rec.Version, rec.Updated.UnixNano())
+	_, err := t.stmt(ctx, qLogChange).ExecContext(ctx, seq, string(op), rec.Kind, rec.Account, rec.ID, rec.Parent, rec.Version, rec.Updated.UnixNano())
 	return err
 }
 

@@ -1,0 +1,108 @@
+//go:build unix
+
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/store"
+)
+
+// BenchmarkCreateLarge creates 64 KiB records, one per transaction, in a
+// file store opened as the audit trail's is (OpenLarge with 64 KiB pages).
+// Besides time it reports, per record, the processor time of the whole
+// process (cpu-ns/op), the bytes it passed to write(2) (written-B/op: WAL
+// frames and checkpoints; Linux only) and the growth of the database file
+// once the WAL is checkpointed into it (db-B/op).
+func BenchmarkCreateLarge(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "audit.db")
+	s, err := OpenLarge(path, 65536)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	data := largeJSON(64 << 10)
+	startSize := checkpointedSize(b, s, path)
+	startWritten, haveIO := bytesWritten()
+	startCPU := cpuTime(b)
+	i := 0
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		i++
+		err := s.Update(ctx, func(tx store.Tx) error {
+			_, err := tx.Create(ctx, store.Record{Kind: "audit.batch", Account: "111122223333", ID: fmt.Sprintf("%012d", i), Data: data})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime(b)-startCPU)/float64(i), "cpu-ns/op")
+	if written, ok := bytesWritten(); ok && haveIO {
+		b.ReportMetric(float64(written-startWritten)/float64(i), "written-B/op")
+	}
+	b.ReportMetric(float64(checkpointedSize(b, s, path)-startSize)/float64(i), "db-B/op")
+}
+
+// largeJSON returns a JSON document of n bytes that, like an audit batch,
+// does not repeat itself page after page.
+func largeJSON(n int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"Records":[`)
+	for i := 0; buf.Len() < n; i++ {
+		fmt.Fprintf(&buf, `{"eventID":"%08x-%04x","eventName":"GetUser","sourceIPAddress":"10.0.%d.%d"},`, i*2654435761, i%65536, i%256, i*7%256)
+	}
+	b := buf.Bytes()[:n-2]
+	return append(b, "]}"...)
+}
+
+// bytesWritten returns the bytes this process has passed to write(2) so
+// far (wchar in /proc/self/io); ok is false where that is not available.
+func bytesWritten() (n int64, ok bool) {
+	io, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(io)) {
+		if v, found := strings.CutPrefix(line, "wchar: "); found {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// checkpointedSize copies the WAL into the database file at path, empties
+// it, and returns the file's size.
+func checkpointedSize(b *testing.B, s *Store, path string) int64 {
+	if _, err := s.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fi.Size()
+}
+
+// cpuTime returns the processor time the process has used so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
