@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ViewIsolation", testViewIsolation},
 		{"ChangeFeed", testChangeFeed},
 		{"ChangeFeedReplay", testChangeFeedReplay},
+		{"ChangeFeedHistory", testChangeFeedHistory},
 		{"Prune", testPrune},
 		{"ConcurrentCounter", testConcurrentCounter},
 		{"ConcurrentCreate", testConcurrentCreate},
@@ -835,6 +836,141 @@ func testChangeFeedReplay(t *testing.T, s store.Store) {
 	for _, r := range got {
 		if err := sameRecord(state[r.Key()], r); err != nil {
 			t.Errorf("replayed feed differs: %v", err)
+		}
+	}
+}
+
+// testChangeFeedHistory writes a record several times, in one transaction
+// and in several, with writes that fail and are ignored, deletes it and
+// creates it again: every change must keep the data it wrote, whatever
+// happened to the record later, and the numbering must have no gaps.
+func testChangeFeedHistory(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	start, err := s.LastSeq(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(tx store.Tx, r store.Record, version int64) error {
+		r.Version = version
+		_, err := tx.Update(ctx, r)
+		return err
+	}
+	txs := []struct {
+		name    string
+		fn      func(tx store.Tx) error
+		wantErr error
+	}{
+		{"create and update", func(tx store.Tx) error {
+			if _, err := tx.Create(ctx, rec("a", "", `{"a":1}`)); err != nil {
+				return err
+			}
+			return write(tx, rec("a", "p", `{"a":2}`), 1)
+		}, nil},
+		{"update and create", func(tx store.Tx) error {
+			if err := write(tx, rec("a", "", `{"a":3}`), 0); err != nil {
+				return err
+			}
+			_, err := tx.Create(ctx, rec("b", "", `{"b":1}`))
+			return err
+		}, nil},
+		{"failed writes ignored", func(tx store.Tx) error {
+			if err := write(tx, rec("a", "", `{"a":"stale"}`), 1); !errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("stale update: %v, want ErrConflict", err)
+			}
+			if err := tx.Delete(ctx, key("b"), 7); !errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("stale delete: %v, want ErrConflict", err)
+			}
+			if _, err := tx.Create(ctx, rec("a", "", `{"a":"dup"}`)); !errors.Is(err, store.ErrExists) {
+				return fmt.Errorf("duplicate create: %v, want ErrExists", err)
+			}
+			return nil
+		}, nil},
+		{"delete, create again, update", func(tx store.Tx) error {
+			if err := tx.Delete(ctx, key("a"), 3); err != nil {
+				return err
+			}
+			if _, err := tx.Create(ctx, rec("a", "", `{"a":4}`)); err != nil {
+				return err
+			}
+			return write(tx, rec("b", "", `{"b":2}`), 1)
+		}, nil},
+		{"rolled back", func(tx store.Tx) error {
+			if err := write(tx, rec("a", "", `{"a":"lost"}`), 0); err != nil {
+				return err
+			}
+			if err := tx.Delete(ctx, key("b"), 0); err != nil {
+				return err
+			}
+			return errBoom
+		}, errBoom},
+		{"delete", func(tx store.Tx) error { return tx.Delete(ctx, key("b"), 0) }, nil},
+		{"update", func(tx store.Tx) error { return write(tx, rec("a", "", `{"a":5}`), 1) }, nil},
+	}
+	for _, tc := range txs {
+		if err := update(t, s, func(_ context.Context, tx store.Tx) error { return tc.fn(tx) }); !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+			t.Fatalf("%s: err = %v, want %v", tc.name, err, tc.wantErr)
+		}
+	}
+	want := []struct {
+		op      store.Op
+		id      string
+		parent  string
+		data    string
+		version int64
+	}{
+		{store.OpCreate, "a", "", `{"a":1}`, 1},
+		{store.OpUpdate, "a", "p", `{"a":2}`, 2},
+		{store.OpUpdate, "a", "", `{"a":3}`, 3},
+		{store.OpCreate, "b", "", `{"b":1}`, 1},
+		{store.OpDelete, "a", "", "", 0},
+		{store.OpCreate, "a", "", `{"a":4}`, 1},
+		{store.OpUpdate, "b", "", `{"b":2}`, 2},
+		{store.OpDelete, "b", "", "", 0},
+		{store.OpUpdate, "a", "", `{"a":5}`, 2},
+	}
+	// Read the feed whole and a change at a time: a page boundary must not
+	// change what a change carries.
+	whole, err := s.Changes(ctx, start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var single []store.Change
+	for cursor := start; ; {
+		cs, err := s.Changes(ctx, cursor, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) == 0 {
+			break
+		}
+		single = append(single, cs...)
+		cursor = cs[0].Seq
+	}
+	for name, changes := range map[string][]store.Change{"whole": whole, "one at a time": single} {
+		if len(changes) != len(want) {
+			t.Errorf("%s: got %d changes, want %d: %+v", name, len(changes), len(want), changes)
+			continue
+		}
+		for i, w := range want {
+			c := changes[i]
+			if c.Seq != start+int64(i)+1 {
+				t.Errorf("%s: change %d has seq %d, want %d (no gaps)", name, i, c.Seq, start+int64(i)+1)
+			}
+			if c.Op != w.op || c.Key != key(w.id) {
+				t.Errorf("%s: change %d = %s %s, want %s %s", name, i, c.Op, c.Key, w.op, key(w.id))
+				continue
+			}
+			if w.op == store.OpDelete {
+				if c.Record.Data != nil || c.Record.Version != 0 {
+					t.Errorf("%s: change %d: delete carries record %+v", name, i, c.Record)
+				}
+				continue
+			}
+			wr := rec(w.id, w.parent, w.data)
+			wr.Version = w.version
+			if err := sameRecord(c.Record, wr); err != nil {
+				t.Errorf("%s: change %d: %v", name, i, err)
+			}
 		}
 	}
 }
