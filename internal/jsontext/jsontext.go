@@ -9,6 +9,9 @@ import "unicode/utf8"
 // default: " and \ escaped, \b \f \n \r \t by name and other control
 // characters as \u00XX, <, > and & escaped for HTML, U+2028 and U+2029
 // escaped, and each byte of invalid UTF-8 replaced by \ufffd.
+//
+// Runs of bytes that need no escaping, the common case, are found with a
+// 256-entry table, four bytes per step, and copied with one append.
 func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -16,10 +19,12 @@ func AppendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if plainASCII[c] {
-				i++
-				continue
+			if i = plainRun(s, i); i == len(s) {
+				break
 			}
+			c = s[i]
+		}
+		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -60,10 +65,23 @@ func AppendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// plainASCII marks the ASCII bytes that AppendString copies as they are:
-// everything from the space up, DEL included, other than ", \, <, > and &
-// (as encoding/json's htmlSafeSet).
-var plainASCII = func() (t [utf8.RuneSelf]bool) {
+// plainRun returns the index of the first byte of s from i on that is not
+// plain (len(s) if none), testing four bytes per step while they are.
+func plainRun(s string, i int) int {
+	for i+4 <= len(s) && plain[s[i]] && plain[s[i+1]] && plain[s[i+2]] && plain[s[i+3]] {
+		i += 4
+	}
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
+}
+
+// plain marks the bytes that AppendString copies as they are: the ASCII
+// ones from the space up, DEL included, other than ", \, <, > and & (as
+// encoding/json's htmlSafeSet). Bytes from 0x80 up are not plain: they
+// start or continue multi-byte sequences, decoded one by one.
+var plain = func() (t [256]bool) {
 	for c := ' '; c < utf8.RuneSelf; c++ {
 		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
 	}
