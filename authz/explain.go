@@ -96,8 +96,10 @@ type MatchedStatement struct {
 	Start, End policy.Position
 }
 
+// reset empties the explanation for another evaluation, keeping the
+// backing arrays of its scratch lists.
 func (ex *Explanation) reset() {
-	*ex = Explanation{trace: policy.Trace{Matched: ex.trace.Matched[:0]}}
+	*ex = Explanation{trace: policy.Trace{Matched: ex.trace.Matched[:0]}, labels: ex.labels[:0]}
 }
 
 // label assigns a policy type to the matches recorded from index n on, and
@@ -136,18 +138,23 @@ func (ex *Explanation) reason(action string) string {
 	t := ex.DecidedBy
 	switch ex.Decision {
 	case Allow:
-		return "allowed by " + article(t.Text()) + " " + t.Text()
+		return allowReasons[t]
 	case ExplicitDeny:
-		return "with an explicit deny in " + article(t.Text()) + " " + t.Text()
+		return explicitDenyReasons[t]
 	}
-	var b strings.Builder
-	b.WriteString("because no ")
-	b.WriteString(t.Text())
-	b.WriteString(" allows the ")
-	b.WriteString(action)
-	b.WriteString(" action")
-	return b.String()
+	return "because no " + t.Text() + " allows the " + action + " action"
 }
+
+// allowReasons and explicitDenyReasons are the reasons of allows and
+// explicit denies by deciding policy type, made once rather than per
+// decision.
+var allowReasons, explicitDenyReasons = func() (allow, deny [numTypes]string) {
+	for t := range numTypes {
+		allow[t] = "allowed by " + article(t.Text()) + " " + t.Text()
+		deny[t] = "with an explicit deny in " + article(t.Text()) + " " + t.Text()
+	}
+	return allow, deny
+}()
 
 // detail says the same as reason, naming the organization level that did not
 // allow: "no service control policy at OU ou-ab12-11111111 allows
@@ -187,16 +194,8 @@ func (ex *Explanation) Message(r *Request) string {
 			who = r.Principal.Service
 		}
 	}
-	var b strings.Builder
-	b.WriteString("User: ")
-	b.WriteString(who)
-	b.WriteString(" is not authorized to perform: ")
-	b.WriteString(r.Action)
-	if r.Resource != "" && r.Resource != "*" {
-		b.WriteString(" on resource: ")
-		b.WriteString(r.Resource)
+	if r.Resource == "" || r.Resource == "*" {
+		return "User: " + who + " is not authorized to perform: " + r.Action + " " + ex.Reason
 	}
-	b.WriteString(" ")
-	b.WriteString(ex.Reason)
-	return b.String()
+	return "User: " + who + " is not authorized to perform: " + r.Action + " on resource: " + r.Resource + " " + ex.Reason
 }
