@@ -5,14 +5,15 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gatehouse-iam/gatehouse/evaldoc"
+	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/internal/jsontext"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
 // The decision API's answers, written byte for byte as encoding/json writes
 // singleAnswer and batchAnswer (HTML-safe strings, omitempty fields left
-// out), without reflection.
+// out) with evaldoc.Result, the form `gatehouse eval` prints, for each
+// decision, without reflection.
 
 // encodedAnswer is an answer encoded as JSON, with the trailing newline
 // json.Encoder writes, in a buffer from answerBuffers.
@@ -51,45 +52,39 @@ func appendPrincipal(b []byte, p answerPrincipal) []byte {
 	return append(b, '}')
 }
 
-// appendResultFields appends a result's fields, without braces.
-func appendResultFields(b []byte, r *evaldoc.Result) []byte {
+// appendDecision appends a decision's fields, without braces: what
+// encoding/json writes for evaldoc.ResultOf(d, ex, r), written from the
+// explanation without making the Result.
+func appendDecision(b []byte, d authz.Decision, ex *authz.Explanation, r *authz.Request) []byte {
 	b = append(b, `"decision":`...)
-	b = jsontext.AppendString(b, r.Decision)
+	b = jsontext.AppendString(b, d.String())
 	b = append(b, `,"reason":`...)
-	b = jsontext.AppendString(b, r.Reason)
-	if r.Detail != "" {
+	b = jsontext.AppendString(b, ex.Reason)
+	if ex.Detail != "" {
 		b = append(b, `,"detail":`...)
-		b = jsontext.AppendString(b, r.Detail)
+		b = jsontext.AppendString(b, ex.Detail)
 	}
-	if r.Message != "" {
-		b = append(b, `,"message":`...)
-		b = jsontext.AppendString(b, r.Message)
+	if d != authz.Allow {
+		if m := ex.Message(r); m != "" {
+			b = append(b, `,"message":`...)
+			b = jsontext.AppendString(b, m)
+		}
 	}
 	b = append(b, `,"decided_by":`...)
-	b = jsontext.AppendString(b, r.DecidedBy)
-	if r.Level != "" {
+	b = jsontext.AppendString(b, ex.DecidedBy.String())
+	if ex.Level != "" {
 		b = append(b, `,"level":`...)
-		b = jsontext.AppendString(b, r.Level)
+		b = jsontext.AppendString(b, ex.Level)
 	}
-	b = append(b, `,"matched_statements":`...)
-	if r.Statements == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i := range r.Statements {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendStatement(b, &r.Statements[i])
+	b = append(b, `,"matched_statements":[`...)
+	for i := range ex.Statements {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, ']')
+		b = appendStatement(b, &ex.Statements[i])
 	}
-	b = append(b, `,"missing_context_keys":`...)
-	if r.MissingKeys == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, k := range r.MissingKeys {
+	b = append(b, `],"missing_context_keys":[`...)
+	for i, k := range ex.MissingKeys {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -98,10 +93,10 @@ func appendResultFields(b []byte, r *evaldoc.Result) []byte {
 	return append(b, ']')
 }
 
-// appendStatement appends a matched statement.
-func appendStatement(b []byte, s *evaldoc.Statement) []byte {
+// appendStatement appends a matched statement as evaldoc.Statement.
+func appendStatement(b []byte, s *authz.MatchedStatement) []byte {
 	b = append(b, `{"policy_type":`...)
-	b = jsontext.AppendString(b, s.PolicyType)
+	b = jsontext.AppendString(b, s.PolicyType.String())
 	b = append(b, `,"policy_id":`...)
 	b = jsontext.AppendString(b, s.PolicyID)
 	if s.Level != "" {
@@ -115,7 +110,7 @@ func appendStatement(b []byte, s *evaldoc.Statement) []byte {
 		b = jsontext.AppendString(b, s.Sid)
 	}
 	b = append(b, `,"effect":`...)
-	b = jsontext.AppendString(b, s.Effect)
+	b = jsontext.AppendString(b, s.Effect.String())
 	b = append(b, `,"start":`...)
 	b = appendPosition(b, s.Start)
 	b = append(b, `,"end":`...)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-iam/gatehouse/audit"
+	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/evaldoc"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
@@ -33,20 +34,27 @@ func encodeWithJSON(t *testing.T, v any) string {
 	return string(b) + "\n"
 }
 
-// encodeAnswer encodes results as authorizeAPI does.
-func encodeAnswer(p answerPrincipal, batch bool, results []evaldoc.Result) string {
+// decided is one evaluation's outcome, as authorizeAPI encodes it.
+type decided struct {
+	d  authz.Decision
+	ex *authz.Explanation
+	r  *authz.Request
+}
+
+// encodeAnswer encodes decisions as authorizeAPI does.
+func encodeAnswer(p answerPrincipal, batch bool, ds []decided) string {
 	b := appendPrincipal(nil, p)
 	if !batch {
 		b = append(b, ',')
-		return string(appendResultFields(b, &results[0])) + "}\n"
+		return string(appendDecision(b, ds[0].d, ds[0].ex, ds[0].r)) + "}\n"
 	}
 	b = append(b, `,"results":[`...)
-	for i := range results {
+	for i, d := range ds {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '{')
-		b = appendResultFields(b, &results[i])
+		b = appendDecision(b, d.d, d.ex, d.r)
 		b = append(b, '}')
 	}
 	return string(b) + "]}\n"
@@ -55,42 +63,54 @@ func encodeAnswer(p answerPrincipal, batch bool, results []evaldoc.Result) strin
 // awkward is a string with everything encoding/json escapes.
 const awkward = "a\"b\\c/<d>&e\x00\x01\b\f\n\r\t\x1f\x7f é 日本 \u2028\u2029 \xff\xed\xa0\x80 😀"
 
-func TestAppendResult(t *testing.T) {
-	// Every field of Result and Statement is set in full below; a field
-	// added to either must be added to the encoder and here.
+// TestAppendDecision checks the answers against encoding/json's encoding
+// of evaldoc.ResultOf, the form `gatehouse eval` prints.
+func TestAppendDecision(t *testing.T) {
+	// Every field of Result and Statement is written below; a field added
+	// to either must be added to the encoder and here.
 	if n := reflect.TypeFor[evaldoc.Result]().NumField(); n != 8 {
 		t.Fatalf("evaldoc.Result has %d fields; the encoder writes 8", n)
 	}
 	if n := reflect.TypeFor[evaldoc.Statement]().NumField(); n != 8 {
 		t.Fatalf("evaldoc.Statement has %d fields; the encoder writes 8", n)
 	}
-	full := evaldoc.Result{Decision: "explicit_deny", Reason: "with an explicit deny in a service control policy", Detail: awkward,
-		Message: "User: arn:aws:iam::1:user/a<b> is not authorized", DecidedBy: "scp", Level: "ou-ab12-11111111",
-		Statements: []evaldoc.Statement{
-			{PolicyType: "scp", PolicyID: "p-1", Level: "r-root", Index: 2, Sid: "Deny&Log", Effect: "Deny",
+	user := &authz.Principal{ARN: "arn:aws:iam::123456789012:user/alice"}
+	full := decided{authz.ExplicitDeny, &authz.Explanation{Decision: authz.ExplicitDeny, DecidedBy: authz.SCP, Level: "ou-ab12-11111111",
+		Reason: "with an explicit deny in a service control policy", Detail: awkward,
+		Statements: []authz.MatchedStatement{
+			{PolicyType: authz.SCP, PolicyID: "p-1", Level: "r-root", Index: 2, Sid: "Deny&Log", Effect: policy.Deny,
 				Start: policy.Position{Offset: 10, Line: 2, Column: 3}, End: policy.Position{Offset: 1234, Line: 40, Column: 1}},
-			{PolicyType: "identity", PolicyID: "arn:aws:iam::1:policy/x", Index: 0, Effect: "Allow"},
+			{PolicyType: authz.Identity, PolicyID: "arn:aws:iam::1:policy/x", Index: 0, Effect: policy.Allow},
 		},
-		MissingKeys: []string{"aws:sourceip", awkward}}
-	bare := evaldoc.Result{Decision: "allow", Reason: "allowed by an identity-based policy", DecidedBy: "identity",
-		Statements: []evaldoc.Statement{}, MissingKeys: []string{}}
-	nils := evaldoc.Result{}
+		MissingKeys: []string{"aws:sourceip", awkward}},
+		&authz.Request{Principal: &authz.Principal{ARN: "arn:aws:iam::1:user/a<b>"}, Action: "s3:GetObject", Resource: awkward}}
+	bare := decided{authz.Allow, &authz.Explanation{Decision: authz.Allow, DecidedBy: authz.Identity, Reason: "allowed by an identity-based policy"},
+		&authz.Request{Principal: user, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}}
+	implicit := decided{authz.ImplicitDeny, &authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Identity,
+		Reason: "because no identity-based policy allows the s3:PutObject action", Statements: []authz.MatchedStatement{}, MissingKeys: []string{}},
+		&authz.Request{Principal: user, Action: "s3:PutObject", Resource: "*"}}
+	anonymous := decided{authz.ImplicitDeny, &authz.Explanation{}, &authz.Request{}}
 	p := answerPrincipal{ARN: "arn:aws:iam::123456789012:user/alice", Account: "123456789012", Type: "iam_user"}
 	odd := answerPrincipal{ARN: awkward, Type: "assumed_role"}
 	for _, tt := range []struct {
-		name    string
-		p       answerPrincipal
-		results []evaldoc.Result
+		name string
+		p    answerPrincipal
+		ds   []decided
 	}{
-		{"full", p, []evaldoc.Result{full}},
-		{"bare", p, []evaldoc.Result{bare}},
-		{"nil lists", odd, []evaldoc.Result{nils}},
-		{"batch", p, []evaldoc.Result{bare, full, nils}},
+		{"full", p, []decided{full}},
+		{"bare", p, []decided{bare}},
+		{"implicit", p, []decided{implicit}},
+		{"anonymous", odd, []decided{anonymous}},
+		{"batch", p, []decided{bare, full, implicit, anonymous}},
 	} {
-		if got, want := encodeAnswer(tt.p, false, tt.results), encodeWithJSON(t, singleAnswer{tt.p, tt.results[0]}); got != want {
+		results := make([]evaldoc.Result, len(tt.ds))
+		for i, d := range tt.ds {
+			results[i] = evaldoc.ResultOf(d.d, d.ex, d.r)
+		}
+		if got, want := encodeAnswer(tt.p, false, tt.ds), encodeWithJSON(t, singleAnswer{tt.p, results[0]}); got != want {
 			t.Errorf("%s single:\n got %s\nwant %s", tt.name, got, want)
 		}
-		if got, want := encodeAnswer(tt.p, true, tt.results), encodeWithJSON(t, batchAnswer{tt.p, tt.results}); got != want {
+		if got, want := encodeAnswer(tt.p, true, tt.ds), encodeWithJSON(t, batchAnswer{tt.p, results}); got != want {
 			t.Errorf("%s batch:\n got %s\nwant %s", tt.name, got, want)
 		}
 	}
