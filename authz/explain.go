@@ -49,7 +49,8 @@ func (p *Policies) set(t PolicyType) *policy.Set {
 	return nil
 }
 
-// Explanation says why a decision was made.
+// Explanation says why a decision was made. An explanation evaluated into
+// again reuses the array of its Statements: copy them to keep them longer.
 type Explanation struct {
 	Decision Decision
 	// DecidedBy is the policy type that settled the decision: the first
@@ -77,6 +78,15 @@ type Explanation struct {
 	trace  policy.Trace
 	labels []label
 	denied bool
+	// implicit is the last implicit-deny reason made, kept across
+	// evaluations: a batch often asks about one action many times.
+	implicit implicitReason
+}
+
+// implicitReason is an implicit-deny reason and what it was made from.
+type implicitReason struct {
+	t            PolicyType
+	action, text string
 }
 
 // label gives a traced match its policy type and level.
@@ -97,9 +107,11 @@ type MatchedStatement struct {
 }
 
 // reset empties the explanation for another evaluation, keeping the
-// backing arrays of its scratch lists.
+// arrays of its statements and scratch lists, and its last implicit-deny
+// reason.
 func (ex *Explanation) reset() {
-	*ex = Explanation{trace: policy.Trace{Matched: ex.trace.Matched[:0]}, labels: ex.labels[:0]}
+	*ex = Explanation{Statements: ex.Statements[:0], trace: policy.Trace{Matched: ex.trace.Matched[:0]}, labels: ex.labels[:0],
+		implicit: ex.implicit}
 }
 
 // label assigns a policy type to the matches recorded from index n on, and
@@ -121,13 +133,15 @@ func (ex *Explanation) finish(d Decision, r *Request) {
 		// Cannot happen: a deny decision always comes from a traced match.
 		ex.DecidedBy = Identity
 	}
-	ex.Statements = make([]MatchedStatement, len(ex.trace.Matched))
+	if ex.Statements == nil {
+		ex.Statements = make([]MatchedStatement, 0, len(ex.trace.Matched))
+	}
 	for i, m := range ex.trace.Matched {
-		ex.Statements[i] = MatchedStatement{
+		ex.Statements = append(ex.Statements, MatchedStatement{
 			PolicyType: ex.labels[i].t, Level: ex.labels[i].level,
 			PolicyID: m.Policy.ID, Index: m.Statement.Index, Sid: m.Statement.Sid,
 			Effect: m.Statement.Effect, Start: m.Statement.Start, End: m.Statement.End,
-		}
+		})
 	}
 	ex.MissingKeys = append([]string(nil), ex.trace.MissingKeys...)
 	ex.Reason = ex.reason(r.Action)
@@ -142,7 +156,10 @@ func (ex *Explanation) reason(action string) string {
 	case ExplicitDeny:
 		return explicitDenyReasons[t]
 	}
-	return "because no " + t.Text() + " allows the " + action + " action"
+	if c := &ex.implicit; c.text == "" || c.t != t || c.action != action {
+		*c = implicitReason{t, action, "because no " + t.Text() + " allows the " + action + " action"}
+	}
+	return ex.implicit.text
 }
 
 // allowReasons and explicitDenyReasons are the reasons of allows and

@@ -1,6 +1,11 @@
 package authz
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gatehouse-iam/gatehouse/policy"
+)
 
 // TestReasonAndMessage pins the explanation texts of every decision and
 // deciding policy type: they are AWS's wording and the decision API's
@@ -49,6 +54,33 @@ func TestReasonAndMessage(t *testing.T) {
 			if got := ex.Message(r); got != tc.message {
 				t.Errorf("%v by %v: message\n%q, want\n%q", tc.d, tc.by, got, tc.message)
 			}
+		}
+	}
+}
+
+// TestExplanationReused checks that an explanation evaluated into again,
+// as the decision API does over a batch, says what a new one does.
+func TestExplanationReused(t *testing.T) {
+	c, err := policy.ParseAndCompile("p", `{"Version":"2012-10-17","Statement":[
+		{"Sid":"Read","Effect":"Allow","Action":["s3:GetObject","s3:DeleteObject"],"Resource":"*"},
+		{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/locked/*"}]}`, policy.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := &Policies{Identity: policy.NewSet(c)}
+	user := &Principal{ARN: "arn:aws:iam::111122223333:user/alice", Account: "111122223333"}
+	var reused Explanation
+	for _, q := range [][2]string{{"s3:GetObject", "arn:aws:s3:::b/k"}, {"s3:PutObject", "arn:aws:s3:::b/k"},
+		{"s3:DeleteObject", "arn:aws:s3:::b/locked/k"}, {"s3:PutObject", "arn:aws:s3:::b/j"}, {"s3:ListBucket", "arn:aws:s3:::b"},
+		{"s3:DeleteObject", "arn:aws:s3:::b/k"}, {"s3:PutObject", "*"}} {
+		r := &Request{Principal: user, Action: q[0], Resource: q[1]}
+		var fresh Explanation
+		want := Evaluate(pol, r, &fresh)
+		got := Evaluate(pol, r, &reused)
+		if got != want || reused.Reason != fresh.Reason || reused.Detail != fresh.Detail || reused.DecidedBy != fresh.DecidedBy ||
+			reused.Message(r) != fresh.Message(r) || !reflect.DeepEqual(reused.Statements, fresh.Statements) ||
+			!reflect.DeepEqual(reused.MissingKeys, fresh.MissingKeys) {
+			t.Errorf("%v: reused explanation %v %+v, new one %v %+v", q, got, reused, want, fresh)
 		}
 	}
 }

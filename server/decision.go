@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-iam/gatehouse/awserr"
 	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/internal/jsontext"
+	"github.com/gatehouse-iam/gatehouse/policy"
 	"github.com/gatehouse-iam/gatehouse/protocol"
 )
 
@@ -240,6 +241,7 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		withResource authz.Policies           // base with a resource policy
 		areq         authz.Request
 		ex           authz.Explanation
+		res          resourceFacts // the last question's resource
 	)
 	for i := range in.Requests {
 		q := &in.Requests[i]
@@ -253,18 +255,18 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		if resource == "" {
 			resource = "*"
 		}
-		pol := base
-		owner := q.ResourceAccount
-		if set, account, ok := snap.ResourcePolicyFor(resource); ok {
-			withResource = *base
-			withResource.Resource = set
-			pol = &withResource
-			if owner == "" {
-				owner = account
-			}
+		if i == 0 || resource != res.arn {
+			res = resourceFactsOf(snap, resource)
 		}
+		pol := base
+		if res.hasPolicy {
+			withResource = *base
+			withResource.Resource = res.policy
+			pol = &withResource
+		}
+		owner := q.ResourceAccount
 		if owner == "" {
-			owner = arn.AccountOf(resource)
+			owner = res.account
 		}
 		areq = authz.Request{Principal: p, Action: q.Action, Resource: resource, ResourceAccount: owner, Context: ctx}
 		d := authz.Evaluate(s.iam.Guard(pol, p, owner), &areq, &ex)
@@ -288,6 +290,27 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 	}
 	*buf = append(out, "}\n"...)
 	return encodedAnswer{buf}, nil
+}
+
+// resourceFacts is what a question's resource brings to its evaluation,
+// kept for the next question when it is about the same resource, as
+// questions of a batch often are.
+type resourceFacts struct {
+	arn       string
+	hasPolicy bool
+	policy    *policy.Set // the resource policy that governs it
+	// account owns the resource, unless the question says: the resource
+	// policy's account, or else the ARN's.
+	account string
+}
+
+// resourceFactsOf looks up a resource in the snapshot.
+func resourceFactsOf(snap *iam.Snapshot, resource string) resourceFacts {
+	set, account, ok := snap.ResourcePolicyFor(resource)
+	if account == "" {
+		account = arn.AccountOf(resource)
+	}
+	return resourceFacts{arn: resource, hasPolicy: ok, policy: set, account: account}
 }
 
 // conditionContext is the condition context of a question: its own keys

@@ -87,12 +87,14 @@ func TestDecisionAPI(t *testing.T) {
 	status, out = callV1(t, ts, svc, "POST", "/_gatehouse/v1/authorize", `{"principal_arn":"arn:aws:iam::123456789012:user/bob","requests":[
 	  {"action":"s3:GetObject","resource":"arn:aws:s3:::my-app-artifacts/builds/1.zip"},
 	  {"action":"s3:DeleteObject","resource":"arn:aws:s3:::my-app-artifacts/builds/1.zip"},
-	  {"action":"s3:PutObject","resource":"arn:aws:s3:::my-app-artifacts/builds/1.zip"}]}`)
+	  {"action":"s3:PutObject","resource":"arn:aws:s3:::my-app-artifacts/builds/1.zip"},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::other-bucket/builds/1.zip"},
+	  {"action":"s3:GetObject","resource":"arn:aws:s3:::my-app-artifacts/builds/2.zip"}]}`)
 	results, _ := out["results"].([]any)
-	if status != 200 || len(results) != 3 {
+	if status != 200 || len(results) != 5 {
 		t.Fatalf("batch: %d %v", status, out)
 	}
-	want := []string{"allow", "explicit_deny", "implicit_deny"}
+	want := []string{"allow", "explicit_deny", "implicit_deny", "implicit_deny", "allow"}
 	for i, r := range results {
 		if got := r.(map[string]any)["decision"]; got != want[i] {
 			t.Errorf("batch[%d]: %v, want %s", i, got, want[i])
