@@ -202,6 +202,13 @@ func article(s string) string {
 // s3:GetObject on resource: arn:aws:s3:::b/k because no identity-based
 // policy allows the s3:GetObject action".
 func (ex *Explanation) Message(r *Request) string {
+	var buf [256]byte
+	return string(ex.AppendMessage(buf[:0], r))
+}
+
+// AppendMessage appends the text Message returns to b, for encoders that
+// write it into a larger buffer without making the string.
+func (ex *Explanation) AppendMessage(b []byte, r *Request) []byte {
 	who := "anonymous"
 	if r.Principal != nil {
 		switch {
@@ -211,8 +218,14 @@ func (ex *Explanation) Message(r *Request) string {
 			who = r.Principal.Service
 		}
 	}
-	if r.Resource == "" || r.Resource == "*" {
-		return "User: " + who + " is not authorized to perform: " + r.Action + " " + ex.Reason
+	b = append(b, "User: "...)
+	b = append(b, who...)
+	b = append(b, " is not authorized to perform: "...)
+	b = append(b, r.Action...)
+	if r.Resource != "" && r.Resource != "*" {
+		b = append(b, " on resource: "...)
+		b = append(b, r.Resource...)
 	}
-	return "User: " + who + " is not authorized to perform: " + r.Action + " on resource: " + r.Resource + " " + ex.Reason
+	b = append(b, ' ')
+	return append(b, ex.Reason...)
 }

@@ -242,6 +242,7 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		areq         authz.Request
 		ex           authz.Explanation
 		res          resourceFacts // the last question's resource
+		w            decisionWriter
 	)
 	for i := range in.Requests {
 		q := &in.Requests[i]
@@ -275,11 +276,11 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 				out = append(out, ',')
 			}
 			out = append(out, '{')
-			out = appendDecision(out, d, &ex, &areq)
+			out = w.appendDecision(out, d, &ex, &areq)
 			out = append(out, '}')
 		} else {
 			out = append(out, ',')
-			out = appendDecision(out, d, &ex, &areq)
+			out = w.appendDecision(out, d, &ex, &areq)
 		}
 		decisions = append(decisions, auditDecision{Action: q.Action, Resource: resource, Decision: d.String()})
 	}

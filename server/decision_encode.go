@@ -52,10 +52,14 @@ func appendPrincipal(b []byte, p answerPrincipal) []byte {
 	return append(b, '}')
 }
 
+// decisionWriter writes decisions into answers, keeping a buffer for their
+// AccessDenied messages from one to the next.
+type decisionWriter struct{ msg []byte }
+
 // appendDecision appends a decision's fields, without braces: what
 // encoding/json writes for evaldoc.ResultOf(d, ex, r), written from the
 // explanation without making the Result.
-func appendDecision(b []byte, d authz.Decision, ex *authz.Explanation, r *authz.Request) []byte {
+func (w *decisionWriter) appendDecision(b []byte, d authz.Decision, ex *authz.Explanation, r *authz.Request) []byte {
 	b = append(b, `"decision":`...)
 	b = jsontext.AppendString(b, d.String())
 	b = append(b, `,"reason":`...)
@@ -65,10 +69,10 @@ func appendDecision(b []byte, d authz.Decision, ex *authz.Explanation, r *authz.
 		b = jsontext.AppendString(b, ex.Detail)
 	}
 	if d != authz.Allow {
-		if m := ex.Message(r); m != "" {
-			b = append(b, `,"message":`...)
-			b = jsontext.AppendString(b, m)
-		}
+		// Never empty, so never left out.
+		w.msg = ex.AppendMessage(w.msg[:0], r)
+		b = append(b, `,"message":`...)
+		b = jsontext.AppendBytes(b, w.msg)
 	}
 	b = append(b, `,"decided_by":`...)
 	b = jsontext.AppendString(b, ex.DecidedBy.String())

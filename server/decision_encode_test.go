@@ -43,10 +43,11 @@ type decided struct {
 
 // encodeAnswer encodes decisions as authorizeAPI does.
 func encodeAnswer(p answerPrincipal, batch bool, ds []decided) string {
+	var w decisionWriter
 	b := appendPrincipal(nil, p)
 	if !batch {
 		b = append(b, ',')
-		return string(appendDecision(b, ds[0].d, ds[0].ex, ds[0].r)) + "}\n"
+		return string(w.appendDecision(b, ds[0].d, ds[0].ex, ds[0].r)) + "}\n"
 	}
 	b = append(b, `,"results":[`...)
 	for i, d := range ds {
@@ -54,7 +55,7 @@ func encodeAnswer(p answerPrincipal, batch bool, ds []decided) string {
 			b = append(b, ',')
 		}
 		b = append(b, '{')
-		b = appendDecision(b, d.d, d.ex, d.r)
+		b = w.appendDecision(b, d.d, d.ex, d.r)
 		b = append(b, '}')
 	}
 	return string(b) + "]}\n"

@@ -12,7 +12,12 @@ import "unicode/utf8"
 //
 // Runs of bytes that need no escaping, the common case, are found with a
 // 256-entry table, four bytes per step, and copied with one append.
-func AppendString(b []byte, s string) []byte {
+func AppendString(b []byte, s string) []byte { return appendString(b, s) }
+
+// AppendBytes appends the text s as a JSON string, as AppendString does.
+func AppendBytes(b, s []byte) []byte { return appendString(b, s) }
+
+func appendString[S string | []byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -46,7 +51,7 @@ func AppendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
 		switch {
 		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
@@ -67,7 +72,7 @@ func AppendString(b []byte, s string) []byte {
 
 // plainRun returns the index of the first byte of s from i on that is not
 // plain (len(s) if none), testing four bytes per step while they are.
-func plainRun(s string, i int) int {
+func plainRun[S string | []byte](s S, i int) int {
 	for i+4 <= len(s) && plain[s[i]] && plain[s[i+1]] && plain[s[i+2]] && plain[s[i+3]] {
 		i += 4
 	}

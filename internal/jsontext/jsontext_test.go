@@ -18,6 +18,9 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 		if got := AppendString([]byte("x"), s); string(got) != "x"+string(want) {
 			t.Errorf("AppendString(%q) = %s, want %s", s, got[1:], want)
 		}
+		if got := AppendBytes([]byte("x"), []byte(s)); string(got) != "x"+string(want) {
+			t.Errorf("AppendBytes(%q) = %s, want %s", s, got[1:], want)
+		}
 	}
 }
 
@@ -37,6 +40,9 @@ func TestAppendStringEveryByteAtEveryPosition(t *testing.T) {
 			if got := AppendString(nil, s); string(got) != string(want) {
 				t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
 			}
+			if got := AppendBytes(nil, []byte(s)); string(got) != string(want) {
+				t.Fatalf("AppendBytes(%q) = %s, want %s", s, got, want)
+			}
 		}
 	}
 }
@@ -49,6 +55,9 @@ func FuzzAppendString(f *testing.F) {
 		want, _ := json.Marshal(s)
 		if got := AppendString(nil, s); string(got) != string(want) {
 			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
+		}
+		if got := AppendBytes(nil, []byte(s)); string(got) != string(want) {
+			t.Fatalf("AppendBytes(%q) = %s, want %s", s, got, want)
 		}
 	})
 }
@@ -70,6 +79,14 @@ func BenchmarkAppendString(b *testing.B) {
 			b.SetBytes(int64(len(bm.s)))
 			for b.Loop() {
 				buf = AppendString(buf[:0], bm.s)
+			}
+		})
+		b.Run(bm.name+"/bytes", func(b *testing.B) {
+			buf, s := make([]byte, 0, 1024), []byte(bm.s)
+			b.SetBytes(int64(len(s)))
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = AppendBytes(buf[:0], s)
 			}
 		})
 	}
