@@ -290,21 +290,33 @@ func (s *bodyScanner) str(out *string) bool {
 // plainString reads a string without escapes, control characters or
 // non-ASCII bytes, which is its own text.
 func (s *bodyScanner) plainString() (string, bool) {
-	if s.pos == len(s.data) || s.data[s.pos] != '"' {
+	d := s.data
+	if s.pos == len(d) || d[s.pos] != '"' {
 		return "", false
 	}
-	for i := s.pos + 1; i < len(s.data); i++ {
-		switch c := s.data[i]; {
-		case c == '"':
-			v := s.data[s.pos+1 : i]
-			s.pos = i + 1
-			return v, true
-		case c == '\\' || c < ' ' || c >= utf8.RuneSelf:
-			return "", false
-		}
+	i := s.pos + 1
+	for i+4 <= len(d) && plainText[d[i]] && plainText[d[i+1]] && plainText[d[i+2]] && plainText[d[i+3]] {
+		i += 4
 	}
-	return "", false
+	for i < len(d) && plainText[d[i]] {
+		i++
+	}
+	if i == len(d) || d[i] != '"' {
+		return "", false
+	}
+	v := d[s.pos+1 : i]
+	s.pos = i + 1
+	return v, true
 }
+
+// plainText marks the bytes a string read by plainString may hold: ASCII
+// from the space up (DEL included) other than " and \.
+var plainText = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // unquote reads the JSON string at the start of q as encoding/json decodes
 // it (invalid UTF-8 and unpaired surrogates become U+FFFD), and says how

@@ -53,8 +53,13 @@ func appendPrincipal(b []byte, p answerPrincipal) []byte {
 }
 
 // decisionWriter writes decisions into answers, keeping a buffer for their
-// AccessDenied messages from one to the next.
-type decisionWriter struct{ msg []byte }
+// AccessDenied messages from one to the next, and the last matched
+// statement written: the decisions of a batch often match the same one.
+type decisionWriter struct {
+	msg      []byte
+	stmt     authz.MatchedStatement
+	stmtJSON []byte // stmt's encoding; empty before the first
+}
 
 // appendDecision appends a decision's fields, without braces: what
 // encoding/json writes for evaldoc.ResultOf(d, ex, r), written from the
@@ -85,7 +90,10 @@ func (w *decisionWriter) appendDecision(b []byte, d authz.Decision, ex *authz.Ex
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendStatement(b, &ex.Statements[i])
+		if st := &ex.Statements[i]; len(w.stmtJSON) == 0 || *st != w.stmt {
+			w.stmt, w.stmtJSON = *st, appendStatement(w.stmtJSON[:0], st)
+		}
+		b = append(b, w.stmtJSON...)
 	}
 	b = append(b, `],"missing_context_keys":[`...)
 	for i, k := range ex.MissingKeys {

@@ -90,6 +90,8 @@ func TestAppendDecision(t *testing.T) {
 	implicit := decided{authz.ImplicitDeny, &authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Identity,
 		Reason: "because no identity-based policy allows the s3:PutObject action", Statements: []authz.MatchedStatement{}, MissingKeys: []string{}},
 		&authz.Request{Principal: user, Action: "s3:PutObject", Resource: "*"}}
+	single := decided{authz.Allow, &authz.Explanation{Decision: authz.Allow, DecidedBy: authz.Identity, Reason: "allowed by an identity-based policy",
+		Statements: full.ex.Statements[1:], MissingKeys: []string{}}, bare.r}
 	anonymous := decided{authz.ImplicitDeny, &authz.Explanation{}, &authz.Request{}}
 	p := answerPrincipal{ARN: "arn:aws:iam::123456789012:user/alice", Account: "123456789012", Type: "iam_user"}
 	odd := answerPrincipal{ARN: awkward, Type: "assumed_role"}
@@ -103,6 +105,7 @@ func TestAppendDecision(t *testing.T) {
 		{"implicit", p, []decided{implicit}},
 		{"anonymous", odd, []decided{anonymous}},
 		{"batch", p, []decided{bare, full, implicit, anonymous}},
+		{"repeated statements", p, []decided{single, single, full, full, implicit, single, bare, full, single}},
 	} {
 		results := make([]evaldoc.Result, len(tt.ds))
 		for i, d := range tt.ds {
