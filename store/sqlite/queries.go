@@ -17,32 +17,37 @@ const (
 
 	// nextSeq is the sequence number the transaction's next change will
 	// get: the writer holds the write lock, so nothing takes it in between.
-	// A create or update stores it in the record row, then logs its change
-	// with qNextSeq.
+	// A create or update stores it in the record row, then counts it with
+	// qNextSeq and logs its change.
 	nextSeq = `(SELECT value + 1 FROM counters WHERE name = 'seq')`
 
 	qGet    = `SELECT ` + recordColumns + ` FROM records WHERE kind = ? AND account = ? AND id = ?`
 	qCreate = `INSERT INTO records (kind, account, id, parent, data, version, updated, seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ` + nextSeq + `) ON CONFLICT DO NOTHING`
-	qUpdate = `UPDATE records SET parent = ?, data = ?, version = version + 1, updated = ?, seq = ` + nextSeq + `
-		WHERE kind = ? AND account = ? AND id = ? AND (?7 = 0 OR version = ?7) RETURNING version`
-	qDelete  = `DELETE FROM records WHERE kind = ? AND account = ? AND id = ? AND (?4 = 0 OR version = ?4)`
+	// qVersion checks an update's or delete's expected version before it
+	// writes, so that the write itself is a plain statement on one row: a
+	// write with RETURNING (or one that may stop halfway) makes SQLite
+	// save each page it changes in a statement journal first, a temporary
+	// file, which costs a page-sized write per page (64 KiB with OpenLarge).
 	qVersion = `SELECT version FROM records WHERE kind = ? AND account = ? AND id = ?`
-	// qKeepData runs before an update or delete of a record (at the
-	// expected version) replaces its data: it copies the data into the
-	// change that wrote it, if that change has not been pruned and still
-	// refers to the record row for its data.
+	qUpdate  = `UPDATE records SET parent = ?, data = ?, version = version + 1, updated = ?, seq = ` + nextSeq + `
+		WHERE kind = ? AND account = ? AND id = ?`
+	qDelete = `DELETE FROM records WHERE kind = ? AND account = ? AND id = ?`
+	// qKeepData runs before an update or delete of a record replaces its
+	// data: it copies the data into the change that wrote it, if that
+	// change has not been pruned and still refers to the record row for
+	// its data.
 	qKeepData = `UPDATE changes SET data = r.data FROM records AS r
-		WHERE r.kind = ? AND r.account = ? AND r.id = ? AND (?4 = 0 OR r.version = ?4)
-		AND changes.seq = r.seq AND changes.data IS NULL`
+		WHERE r.kind = ? AND r.account = ? AND r.id = ? AND changes.seq = r.seq AND changes.data IS NULL`
 
-	qNextSeq = `UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value`
+	qNextSeq = `UPDATE counters SET value = value + 1 WHERE name = 'seq'`
 	qLastSeq = `SELECT value FROM counters WHERE name = 'seq'`
 	qPruned  = `SELECT value FROM counters WHERE name = 'pruned'`
-	// qLogChange leaves data NULL: a create's or update's data is in the
-	// record row until qKeepData copies it, and a delete has none.
+	// qLogChange runs after qNextSeq and takes the number it counted. It
+	// leaves data NULL: a create's or update's data is in the record row
+	// until qKeepData copies it, and a delete has none.
 	qLogChange = `INSERT INTO changes (seq, op, kind, account, id, parent, version, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		VALUES ((SELECT value FROM counters WHERE name = 'seq'), ?, ?, ?, ?, ?, ?, ?)`
 	// qChanges takes a change's data from the record row it refers to when
 	// the change row has none; for a delete no record row carries its
 	// sequence number, so its data stays NULL.
@@ -111,7 +116,7 @@ func countQuery(o store.ListOptions) (string, []any) {
 // allQueries lists every statement a transaction can run, List and Count
 // variants included (one representative of each shape of ListOptions).
 func allQueries() []string {
-	qs := []string{qGet, qCreate, qUpdate, qDelete, qVersion, qKeepData, qNextSeq, qLastSeq, qPruned, qLogChange, qChanges}
+	qs := []string{qGet, qCreate, qVersion, qUpdate, qDelete, qKeepData, qNextSeq, qLastSeq, qPruned, qLogChange, qChanges}
 	none := ""
 	for _, parent := range []*string{nil, &none} {
 		for _, prefix := range []string{"", "a", "\xff"} { // none, bounded, unbounded

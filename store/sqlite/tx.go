@@ -109,20 +109,18 @@ func (t *tx) Update(ctx context.Context, rec store.Record) (store.Record, error)
 	if rec.Version < 0 {
 		return store.Record{}, fmt.Errorf("%w: negative version %d", store.ErrInvalid, rec.Version)
 	}
-	expected := rec.Version
-	rec.Updated = now()
+	current, err := t.version(ctx, rec.Key(), rec.Version)
+	if err != nil {
+		return store.Record{}, err
+	}
+	if err := t.keepData(ctx, rec.Key()); err != nil {
+		return store.Record{}, err
+	}
+	rec.Version, rec.Updated = current+1, now()
 	if rec.Data == nil {
 		rec.Data = []byte{}
 	}
-	if err := t.keepData(ctx, rec.Key(), expected); err != nil {
-		return store.Record{}, err
-	}
-	err := t.stmt(ctx, qUpdate).QueryRowContext(ctx, rec.Parent, rec.Data, rec.Updated.UnixNano(),
-		rec.Kind, rec.Account, rec.ID, expected).Scan(&rec.Version)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Record{}, t.missOrConflict(ctx, rec.Key(), expected)
-	}
-	if err != nil {
+	if _, err := t.stmt(ctx, qUpdate).ExecContext(ctx, rec.Parent, rec.Data, rec.Updated.UnixNano(), rec.Kind, rec.Account, rec.ID); err != nil {
 		return store.Record{}, err
 	}
 	return rec, t.logChange(ctx, store.OpUpdate, rec)
@@ -135,39 +133,40 @@ func (t *tx) Delete(ctx context.Context, k store.Key, version int64) error {
 	if version < 0 {
 		return fmt.Errorf("%w: negative version %d", store.ErrInvalid, version)
 	}
-	if err := t.keepData(ctx, k, version); err != nil {
+	if _, err := t.version(ctx, k, version); err != nil {
 		return err
 	}
-	res, err := t.stmt(ctx, qDelete).ExecContext(ctx, k.Kind, k.Account, k.ID, version)
-	if err != nil {
+	if err := t.keepData(ctx, k); err != nil {
 		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	if _, err := t.stmt(ctx, qDelete).ExecContext(ctx, k.Kind, k.Account, k.ID); err != nil {
 		return err
-	} else if n == 0 {
-		return t.missOrConflict(ctx, k, version)
 	}
 	return t.logChange(ctx, store.OpDelete, store.Record{Kind: k.Kind, Account: k.Account, ID: k.ID, Updated: now()})
 }
 
-// missOrConflict explains why a conditional write matched no row.
-func (t *tx) missOrConflict(ctx context.Context, k store.Key, expected int64) error {
+// version returns the current version of the record with key k before an
+// update or delete: ErrNotFound when there is none, ErrConflict when
+// expected is not 0 and differs (see qVersion).
+func (t *tx) version(ctx context.Context, k store.Key, expected int64) (int64, error) {
 	var current int64
 	err := t.stmt(ctx, qVersion).QueryRowContext(ctx, k.Kind, k.Account, k.ID).Scan(&current)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%w: %s", store.ErrNotFound, k)
+		return 0, fmt.Errorf("%w: %s", store.ErrNotFound, k)
 	case err != nil:
-		return err
+		return 0, err
+	case expected != 0 && current != expected:
+		return 0, fmt.Errorf("%w: %s is at version %d, not %d", store.ErrConflict, k, current, expected)
 	}
-	return fmt.Errorf("%w: %s is at version %d, not %d", store.ErrConflict, k, current, expected)
+	return current, nil
 }
 
-// keepData copies the current data of the record with key k, if it is at
-// the expected version (0: any), into the change that wrote it, before an
-// update or delete replaces it (see qKeepData).
-func (t *tx) keepData(ctx context.Context, k store.Key, expected int64) error {
-	_, err := t.stmt(ctx, qKeepData).ExecContext(ctx, k.Kind, k.Account, k.ID, expected)
+// keepData copies the current data of the record with key k into the
+// change that wrote it, before an update or delete replaces it (see
+// qKeepData).
+func (t *tx) keepData(ctx context.Context, k store.Key) error {
+	_, err := t.stmt(ctx, qKeepData).ExecContext(ctx, k.Kind, k.Account, k.ID)
 	return err
 }
 
@@ -176,11 +175,10 @@ func (t *tx) keepData(ctx context.Context, k store.Key, expected int64) error {
 // holds the database's write lock, so numbers are handed out in commit
 // order.
 func (t *tx) logChange(ctx context.Context, op store.Op, rec store.Record) error {
-	var seq int64
-	if err := t.stmt(ctx, qNextSeq).QueryRowContext(ctx).Scan(&seq); err != nil {
+	if _, err := t.stmt(ctx, qNextSeq).ExecContext(ctx); err != nil {
 		return err
 	}
-	_, err := t.stmt(ctx, qLogChange).ExecContext(ctx, seq, string(op), rec.Kind, rec.Account, rec.ID, rec.Parent, rec.Version, rec.Updated.UnixNano())
+	_, err := t.stmt(ctx, qLogChange).ExecContext(ctx, string(op), rec.Kind, rec.Account, rec.ID, rec.Parent, rec.Version, rec.Updated.UnixNano())
 	return err
 }
 
