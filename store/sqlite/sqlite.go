@@ -71,7 +71,7 @@ func Open(path string) (*Store, error) {
 // records table, its two indexes and the change feed, the counters), so
 // pages much larger than the records cost more than they save: with 64 KiB
 // records, BenchmarkCreateLarge writes about 240 KB per record with 16 KiB
-// pages and 660 KB with 64 KiB pages.
+// pages and 590 KB with 64 KiB pages (0.58 and 0.75 ms of processor time).
 func OpenLarge(path string, pageSize int) (*Store, error) {
 	if pageSize != 0 && (pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0) {
 		return nil, fmt.Errorf("sqlite store: page size %d: want a power of two from 512 to 65536", pageSize)
