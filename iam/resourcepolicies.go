@@ -111,6 +111,9 @@ func (s *Service) ListResourcePolicies(account, prefix string) []ResourcePolicy 
 func (sn *Snapshot) ResourcePolicyFor(arn string) (*policy.Set, string, bool) {
 	sn.mu.RLock()
 	defer sn.mu.RUnlock()
+	if len(sn.resourcePolicies) == 0 {
+		return nil, "", false // as in many deployments: no walk up the ARN
+	}
 	for a := arn; a != ""; {
 		if e, ok := sn.resourcePolicies[a]; ok {
 			return e.set, e.doc.Account, true

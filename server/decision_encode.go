@@ -59,16 +59,20 @@ type decisionWriter struct {
 	msg      []byte
 	stmt     authz.MatchedStatement
 	stmtJSON []byte // stmt's encoding; empty before the first
+	// heads are, by decision, the last decision and reason members written
+	// and the reason they were written for: the decisions of a batch often
+	// share their reason.
+	heads [authz.ExplicitDeny + 1]struct {
+		reason string
+		json   []byte
+	}
 }
 
 // appendDecision appends a decision's fields, without braces: what
 // encoding/json writes for evaldoc.ResultOf(d, ex, r), written from the
 // explanation without making the Result.
 func (w *decisionWriter) appendDecision(b []byte, d authz.Decision, ex *authz.Explanation, r *authz.Request) []byte {
-	b = append(b, `"decision":`...)
-	b = jsontext.AppendString(b, d.String())
-	b = append(b, `,"reason":`...)
-	b = jsontext.AppendString(b, ex.Reason)
+	b = w.appendHead(b, d, ex.Reason)
 	if ex.Detail != "" {
 		b = append(b, `,"detail":`...)
 		b = jsontext.AppendString(b, ex.Detail)
@@ -80,7 +84,11 @@ func (w *decisionWriter) appendDecision(b []byte, d authz.Decision, ex *authz.Ex
 		b = jsontext.AppendBytes(b, w.msg)
 	}
 	b = append(b, `,"decided_by":`...)
-	b = jsontext.AppendString(b, ex.DecidedBy.String())
+	if t := ex.DecidedBy; int(t) < len(policyTypeJSON) {
+		b = append(b, policyTypeJSON[t]...)
+	} else {
+		b = jsontext.AppendString(b, t.String())
+	}
 	if ex.Level != "" {
 		b = append(b, `,"level":`...)
 		b = jsontext.AppendString(b, ex.Level)
@@ -104,6 +112,34 @@ func (w *decisionWriter) appendDecision(b []byte, d authz.Decision, ex *authz.Ex
 	}
 	return append(b, ']')
 }
+
+// appendHead appends a decision's first members, decision and reason,
+// copied from the last decision of the kind when its reason was the same.
+func (w *decisionWriter) appendHead(b []byte, d authz.Decision, reason string) []byte {
+	if int(d) >= len(w.heads) {
+		return appendHead(b, d, reason)
+	}
+	if h := &w.heads[d]; len(h.json) == 0 || h.reason != reason {
+		h.reason, h.json = reason, appendHead(h.json[:0], d, reason)
+	}
+	return append(b, w.heads[d].json...)
+}
+
+// appendHead appends a decision's first members, decision and reason.
+func appendHead(b []byte, d authz.Decision, reason string) []byte {
+	b = append(b, `"decision":`...)
+	b = jsontext.AppendString(b, d.String())
+	b = append(b, `,"reason":`...)
+	return jsontext.AppendString(b, reason)
+}
+
+// policyTypeJSON are the policy types' names as JSON strings.
+var policyTypeJSON = func() (t [authz.Session + 1]string) {
+	for i := range t {
+		t[i] = string(jsontext.AppendString(nil, authz.PolicyType(i).String()))
+	}
+	return t
+}()
 
 // appendStatement appends a matched statement as evaldoc.Statement.
 func appendStatement(b []byte, s *authz.MatchedStatement) []byte {

@@ -90,6 +90,9 @@ func TestAppendDecision(t *testing.T) {
 	implicit := decided{authz.ImplicitDeny, &authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Identity,
 		Reason: "because no identity-based policy allows the s3:PutObject action", Statements: []authz.MatchedStatement{}, MissingKeys: []string{}},
 		&authz.Request{Principal: user, Action: "s3:PutObject", Resource: "*"}}
+	boundary := decided{authz.ImplicitDeny, &authz.Explanation{Decision: authz.ImplicitDeny, DecidedBy: authz.Boundary,
+		Reason: "because no permissions boundary allows the s3:GetObject action"},
+		&authz.Request{Principal: user, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}}
 	single := decided{authz.Allow, &authz.Explanation{Decision: authz.Allow, DecidedBy: authz.Identity, Reason: "allowed by an identity-based policy",
 		Statements: full.ex.Statements[1:], MissingKeys: []string{}}, bare.r}
 	anonymous := decided{authz.ImplicitDeny, &authz.Explanation{}, &authz.Request{}}
@@ -105,7 +108,8 @@ func TestAppendDecision(t *testing.T) {
 		{"implicit", p, []decided{implicit}},
 		{"anonymous", odd, []decided{anonymous}},
 		{"batch", p, []decided{bare, full, implicit, anonymous}},
-		{"repeated statements", p, []decided{single, single, full, full, implicit, single, bare, full, single}},
+		{"repeated statements and reasons", p, []decided{single, single, full, full, implicit, single, bare, full, single,
+			implicit, boundary, boundary, implicit}},
 	} {
 		results := make([]evaldoc.Result, len(tt.ds))
 		for i, d := range tt.ds {
