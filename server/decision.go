@@ -242,8 +242,8 @@ func (s *Server) authorizeAPI(r *http.Request, caller *identity, body []byte, re
 		areq         authz.Request
 		ex           authz.Explanation
 		res          resourceFacts // the last question's resource
-		w            decisionWriter
 	)
+	w := newDecisionWriter()
 	for i := range in.Requests {
 		q := &in.Requests[i]
 		if q.Action == "" || !strings.Contains(q.Action, ":") {

@@ -68,6 +68,21 @@ type decisionWriter struct {
 	}
 }
 
+// newDecisionWriter returns a writer whose buffers share one allocation,
+// with room for the usual messages, statements and reasons (a longer one
+// grows its own).
+func newDecisionWriter() *decisionWriter {
+	const msgRoom, stmtRoom, headRoom = 512, 384, 128
+	w := new(decisionWriter)
+	buf := make([]byte, msgRoom+stmtRoom+len(w.heads)*headRoom)
+	w.msg, buf = buf[:0:msgRoom], buf[msgRoom:]
+	w.stmtJSON, buf = buf[:0:stmtRoom], buf[stmtRoom:]
+	for i := range w.heads {
+		w.heads[i].json, buf = buf[:0:headRoom], buf[headRoom:]
+	}
+	return w
+}
+
 // appendDecision appends a decision's fields, without braces: what
 // encoding/json writes for evaldoc.ResultOf(d, ex, r), written from the
 // explanation without making the Result.

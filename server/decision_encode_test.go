@@ -43,7 +43,7 @@ type decided struct {
 
 // encodeAnswer encodes decisions as authorizeAPI does.
 func encodeAnswer(p answerPrincipal, batch bool, ds []decided) string {
-	var w decisionWriter
+	w := newDecisionWriter()
 	b := appendPrincipal(nil, p)
 	if !batch {
 		b = append(b, ',')
