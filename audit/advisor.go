@@ -23,28 +23,34 @@ type Use struct {
 
 // Activity answers "when was this last used" from the audit trail, for
 // Access Advisor, GetAccessKeyLastUsed, RoleLastUsed and the credential
-// report. It indexes the audit store's change feed, so each question costs
-// only the records written since the previous one. Every authenticated call
-// counts, allowed or denied, as AWS's last-accessed data does.
+// report. It indexes the audit store's batches once, then follows the
+// store's change feed, so each question costs only the records written
+// since the previous one. Every authenticated call counts, allowed or
+// denied, as AWS's last-accessed data does. The data covers the events the
+// store keeps: with a retention set, the retention period.
 type Activity struct {
-	st store.Store
+	st       store.Store
+	accounts func(context.Context) ([]string, error)
 
 	mu      sync.Mutex
-	seq     int64
+	loaded  bool                      // the store's batches are indexed up to seq
+	seq     int64                     // the change feed's position of the index
 	keys    map[string]Use            // access key id → last request signed with it
 	roles   map[string]Use            // role ARN → last assumption or session activity
 	actions map[string]map[string]Use // entity ARN → "svc:Action" → last use
 }
 
-// NewActivity indexes the events of an audit store.
-func NewActivity(st store.Store) *Activity {
-	a := &Activity{st: st}
+// NewActivity indexes the events of an audit store, whose batches belong to
+// the accounts that accounts lists (and to "", events of no account).
+func NewActivity(st store.Store, accounts func(context.Context) ([]string, error)) *Activity {
+	a := &Activity{st: st, accounts: accounts}
 	a.reset()
 	return a
 }
 
 func (a *Activity) reset() {
-	a.seq, a.keys, a.roles, a.actions = 0, map[string]Use{}, map[string]Use{}, map[string]map[string]Use{}
+	a.loaded, a.seq = false, 0
+	a.keys, a.roles, a.actions = map[string]Use{}, map[string]Use{}, map[string]map[string]Use{}
 }
 
 // indexedEvent is the part of an event the index reads.
@@ -58,23 +64,37 @@ type indexedEvent struct {
 	RequestParameters map[string]any `json:"requestParameters"`
 }
 
-// syncLocked applies the changes written since the last call.
+// syncLocked indexes the batches written since the last call: every batch
+// in the store the first time, and again when the feed it follows was
+// pruned past its position or the store was reset.
 func (a *Activity) syncLocked(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		if !a.loaded {
+			if err := a.loadLocked(ctx); err != nil {
+				return err
+			}
+		}
+		err := a.followLocked(ctx)
+		if errors.Is(err, store.ErrPruned) && attempt == 0 {
+			a.reset()
+			continue
+		}
+		return err
+	}
+}
+
+// followLocked indexes the batches the change feed has after the index's
+// position.
+func (a *Activity) followLocked(ctx context.Context) error {
 	last, err := a.st.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
-	if last < a.seq { // the store was reset
-		a.reset()
+	if last < a.seq {
+		return store.ErrPruned // the store was reset and numbers anew
 	}
 	for a.seq < last {
 		changes, err := a.st.Changes(ctx, a.seq, 5000)
-		if errors.Is(err, store.ErrPruned) {
-			// The history before the horizon is gone: start over from it.
-			a.reset()
-			a.seq = last
-			return nil
-		}
 		if err != nil {
 			return err
 		}
@@ -83,19 +103,73 @@ func (a *Activity) syncLocked(ctx context.Context) error {
 		}
 		for _, c := range changes {
 			a.seq = c.Seq
-			if c.Op != store.OpCreate || c.Key.Kind != kindBatch {
-				continue
-			}
-			var batch []json.RawMessage
-			if json.Unmarshal(c.Record.Data, &batch) != nil {
-				continue
-			}
-			for _, ev := range batch {
-				a.index(ev)
+			if c.Op == store.OpCreate && c.Key.Kind == kindBatch {
+				a.indexBatch(c.Record.Data)
 			}
 		}
 	}
 	return nil
+}
+
+// loadLocked indexes every batch in the store, in one snapshot, and sets
+// the index's position to the snapshot's.
+func (a *Activity) loadLocked(ctx context.Context) error {
+	accounts, err := a.accounts(ctx)
+	if err != nil {
+		return err
+	}
+	accounts = append(accounts, "")
+	err = a.st.View(ctx, func(tx store.Tx) error {
+		last, err := tx.LastSeq(ctx)
+		if err != nil {
+			return err
+		}
+		const page = 256
+		for _, account := range accounts {
+			o := store.ListOptions{Kind: kindBatch, Account: account, Limit: page}
+			for {
+				recs, err := tx.List(ctx, o)
+				if err != nil {
+					return err
+				}
+				for _, r := range recs {
+					a.indexBatch(r.Data)
+				}
+				if len(recs) < page {
+					break
+				}
+				o.After = recs[len(recs)-1].ID
+			}
+		}
+		a.seq = last
+		return nil
+	})
+	if err != nil {
+		a.reset()
+		return err
+	}
+	a.loaded = true
+	return nil
+}
+
+// Sync brings the index up to date and returns its position in the audit
+// store's change feed: changes up to it are no longer needed by this index.
+func (a *Activity) Sync(ctx context.Context) (int64, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	err := a.syncLocked(ctx)
+	return a.seq, err
+}
+
+// indexBatch records the uses of a batch's events.
+func (a *Activity) indexBatch(data []byte) {
+	var batch []json.RawMessage
+	if json.Unmarshal(data, &batch) != nil {
+		return
+	}
+	for _, ev := range batch {
+		a.index(ev)
+	}
 }
 
 // index records one event's uses.

@@ -53,7 +53,6 @@ func BenchmarkRecord(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			before := cpuTime(b)
-			defer func() { b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op") }()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					c := benchCall()
@@ -64,6 +63,8 @@ func BenchmarkRecord(b *testing.B) {
 					}
 				}
 			})
+			rec.Close() // the applier's last store write counts too
+			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

@@ -9,7 +9,12 @@
 // lower-cased record IDs.
 package iam
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/gatehouse-iam/gatehouse/store"
+)
 
 // Record kinds.
 const (
@@ -148,4 +153,17 @@ type KeyLastUsed struct {
 	LastUsedDate time.Time
 	ServiceName  string
 	Region       string
+}
+
+// Accounts lists the accounts an entity store holds (their IDs, in order).
+func Accounts(ctx context.Context, st store.Store) ([]string, error) {
+	var out []string
+	err := st.View(ctx, func(tx store.Tx) error {
+		recs, err := tx.List(ctx, store.ListOptions{Kind: kindAccount})
+		for _, r := range recs {
+			out = append(out, r.ID)
+		}
+		return err
+	})
+	return out, err
 }

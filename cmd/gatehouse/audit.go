@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/audit"
+	"github.com/gatehouse-iam/gatehouse/iam"
 	"github.com/gatehouse-iam/gatehouse/store"
 )
 
@@ -72,25 +73,12 @@ func openAudit(ctx context.Context, f storeFlags, account string) (store.Store, 
 		return nil, nil, err
 	}
 	defer ents.Close()
-	accounts, err := accountsOf(ctx, ents)
+	accounts, err := iam.Accounts(ctx, ents)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
 	return st, accounts, nil
-}
-
-// accountsOf lists the accounts in an entity store (IAM's account records).
-func accountsOf(ctx context.Context, st store.Store) ([]string, error) {
-	var out []string
-	err := st.View(ctx, func(tx store.Tx) error {
-		recs, err := tx.List(ctx, store.ListOptions{Kind: "iam.account"})
-		for _, r := range recs {
-			out = append(out, r.ID)
-		}
-		return err
-	})
-	return out, err
 }
 
 func runAuditExport(args []string, stdout, stderr io.Writer) int {

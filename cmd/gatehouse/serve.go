@@ -201,9 +201,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer, logger *slog.
 	// and friends then never wait for a store transaction. Pruning only
 	// touches old records.
 	scfg.AuditStore = auditReader
-	svc.SetActivity(audit.NewActivity(auditStore))
+	activity := audit.NewActivity(auditStore, func(ctx context.Context) ([]string, error) { return iam.Accounts(ctx, st) })
+	svc.SetActivity(activity)
 	if cfg.auditRetention > 0 {
-		go pruneAudit(ctx, auditStore, st, cfg.auditRetention, logger)
+		go pruneAudit(ctx, auditStore, st, activity, cfg.auditRetention, logger)
 	}
 	if cfg.ephemeral {
 		scfg.Reset = func(ctx context.Context) error {
@@ -363,12 +364,22 @@ func randomUpper(n int) string {
 }
 
 // pruneAudit deletes audit records older than the retention, now and then
-// every hour, until ctx ends.
-func pruneAudit(ctx context.Context, auditStore, entities store.Store, retention time.Duration, logger *slog.Logger) {
+// every hour, until ctx ends. The audit store's change feed is pruned first,
+// up to what the last-used index (activity) has read, so that the data of
+// deleted batches leaves the store rather than staying in their changes.
+// (Another node whose index lags reloads it from the batches.)
+func pruneAudit(ctx context.Context, auditStore, entities store.Store, activity *audit.Activity, retention time.Duration, logger *slog.Logger) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
-		accounts, err := accountsOf(ctx, entities)
+		seq, err := activity.Sync(ctx)
+		if err == nil {
+			err = auditStore.Prune(ctx, seq+1)
+		}
+		var accounts []string
+		if err == nil {
+			accounts, err = iam.Accounts(ctx, entities)
+		}
 		if err == nil {
 			var n int
 			n, err = audit.Prune(ctx, auditStore, append(accounts, ""), time.Now().Add(-retention))

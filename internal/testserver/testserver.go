@@ -95,7 +95,7 @@ func StartWith(t testing.TB, opts Options) *Server {
 		t.Fatal(err)
 	}
 	recorder := audit.NewRecorder(auditStore)
-	svc.SetActivity(audit.NewActivity(auditStore))
+	svc.SetActivity(audit.NewActivity(auditStore, func(ctx context.Context) ([]string, error) { return iam.Accounts(ctx, st) }))
 	cfg := server.Config{IAM: svc, STS: stsSvc, Orgs: orgSvc, Now: opts.Now, Audit: recorder, AuditStore: auditStore}
 	if opts.NoAudit {
 		cfg.Audit = nil
