@@ -50,7 +50,8 @@ func (p *Policies) set(t PolicyType) *policy.Set {
 }
 
 // Explanation says why a decision was made. An explanation evaluated into
-// again reuses the array of its Statements: copy them to keep them longer.
+// again reuses the arrays of its Statements and MissingKeys: copy them to
+// keep them longer.
 type Explanation struct {
 	Decision Decision
 	// DecidedBy is the policy type that settled the decision: the first
@@ -110,8 +111,8 @@ type MatchedStatement struct {
 // arrays of its statements and scratch lists, and its last implicit-deny
 // reason.
 func (ex *Explanation) reset() {
-	*ex = Explanation{Statements: ex.Statements[:0], trace: policy.Trace{Matched: ex.trace.Matched[:0]}, labels: ex.labels[:0],
-		implicit: ex.implicit}
+	*ex = Explanation{Statements: ex.Statements[:0], labels: ex.labels[:0], implicit: ex.implicit,
+		trace: policy.Trace{Matched: ex.trace.Matched[:0], MissingKeys: ex.trace.MissingKeys[:0]}}
 }
 
 // label assigns a policy type to the matches recorded from index n on, and
@@ -143,7 +144,9 @@ func (ex *Explanation) finish(d Decision, r *Request) {
 			Effect: m.Statement.Effect, Start: m.Statement.Start, End: m.Statement.End,
 		})
 	}
-	ex.MissingKeys = append([]string(nil), ex.trace.MissingKeys...)
+	if len(ex.trace.MissingKeys) > 0 {
+		ex.MissingKeys = ex.trace.MissingKeys
+	}
 	ex.Reason = ex.reason(r.Action)
 	ex.Detail = ex.detail(r.Action)
 }

@@ -63,6 +63,7 @@ func TestReasonAndMessage(t *testing.T) {
 func TestExplanationReused(t *testing.T) {
 	c, err := policy.ParseAndCompile("p", `{"Version":"2012-10-17","Statement":[
 		{"Sid":"Read","Effect":"Allow","Action":["s3:GetObject","s3:DeleteObject"],"Resource":"*"},
+		{"Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"},"StringEquals":{"s3:x-amz-acl":"private"}}},
 		{"Effect":"Deny","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::b/locked/*"}]}`, policy.Identity)
 	if err != nil {
 		t.Fatal(err)
@@ -70,10 +71,11 @@ func TestExplanationReused(t *testing.T) {
 	pol := &Policies{Identity: policy.NewSet(c)}
 	user := &Principal{ARN: "arn:aws:iam::111122223333:user/alice", Account: "111122223333"}
 	var reused Explanation
+	missing := 0
 	for _, q := range [][2]string{{"s3:GetObject", "arn:aws:s3:::b/k"}, {"s3:PutObject", "arn:aws:s3:::b/k"},
 		{"s3:DeleteObject", "arn:aws:s3:::b/locked/k"}, {"s3:PutObject", "arn:aws:s3:::b/j"}, {"s3:ListBucket", "arn:aws:s3:::b"},
 		{"s3:DeleteObject", "arn:aws:s3:::b/k"}, {"s3:PutObject", "*"}} {
-		r := &Request{Principal: user, Action: q[0], Resource: q[1]}
+		r := &Request{Principal: user, Action: q[0], Resource: q[1], Context: Context{}}
 		var fresh Explanation
 		want := Evaluate(pol, r, &fresh)
 		got := Evaluate(pol, r, &reused)
@@ -82,5 +84,9 @@ func TestExplanationReused(t *testing.T) {
 			!reflect.DeepEqual(reused.MissingKeys, fresh.MissingKeys) {
 			t.Errorf("%v: reused explanation %v %+v, new one %v %+v", q, got, reused, want, fresh)
 		}
+		missing += len(fresh.MissingKeys)
+	}
+	if missing == 0 {
+		t.Error("no evaluation missed a context key")
 	}
 }
