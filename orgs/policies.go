@@ -127,7 +127,7 @@ func createPolicy(s *Service, c *iam.Call) (any, error) {
 		if len(st.Policies) >= 1000 {
 			return constraint("POLICY_NUMBER_LIMIT_EXCEEDED", "You have reached the maximum number of policies.")
 		}
-		p := &orgPolicy{ID: "p-" + randomID(8, lowerAlnum), Name: name, Description: c.Params.String("Description"),
+		p := &orgPolicy{ID: newPolicyID(c), Name: name, Description: c.Params.String("Description"),
 			Type: typ, Content: content}
 		st.Policies[p.ID] = p
 		for _, t := range c.Params.Structs("Tags") {

@@ -375,11 +375,17 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, body
 	if id.session != nil {
 		id.session.Context(call.Context, now)
 	}
-	areq := &authz.Request{Principal: id.principal, Action: "organizations:" + op.Name, Resource: "*", Context: call.Context}
-	var ex authz.Explanation
-	if authz.Evaluate(s.policies(id), areq, &ex) != authz.Allow {
-		fail(awserr.New("AccessDeniedException", ex.Message(areq)))
-		return
+	// The action must be allowed on every resource the call names; the
+	// first refusal answers.
+	pol := s.policies(id)
+	for _, chk := range s.orgs.Authorization(op.Name, call) {
+		areq := &authz.Request{Principal: id.principal, Action: "organizations:" + op.Name, Resource: chk.Resource,
+			ResourceAccount: chk.Account, Context: chk.Context}
+		var ex authz.Explanation
+		if authz.Evaluate(pol, areq, &ex) != authz.Allow {
+			fail(awserr.New("AccessDeniedException", ex.Message(areq)))
+			return
+		}
 	}
 	result, err := op.Handle(s.orgs, call)
 	if err != nil {
