@@ -234,3 +234,33 @@ func TestCreatePolicyID(t *testing.T) {
 		t.Fatalf("a call without an authorized id gets %q", other)
 	}
 }
+
+// FuzzAuthorization checks that any ids give one check per resource the
+// operation names (one on "*" when it names none), each on "*" or an
+// organization ARN.
+func FuzzAuthorization(f *testing.F) {
+	f.Add(uint8(0), testMember, testOU, "team")
+	f.Add(uint8(3), testSCP, "r-", "")
+	f.Add(uint8(7), "p-FullAWSAccess", "123456789012", "k")
+	ops := Operations()
+	s := testService()
+	f.Fuzz(func(t *testing.T, n uint8, id1, id2, tag string) {
+		op := ops[int(n)%len(ops)]
+		params := protocol.Params{"Tags": []any{map[string]any{"Key": tag, "Value": id1}}, "TagKeys": []any{tag}, "Type": id1, "Filter": id2}
+		for _, p := range []string{"AccountId", "ParentId", "OrganizationalUnitId", "RootId", "PolicyId", "ChildId", "ResourceId", "SourceParentId"} {
+			params[p] = id1
+		}
+		params["TargetId"], params["DestinationParentId"] = id2, id2
+		c := &iam.Call{Ctx: context.Background(), Account: testManagement, Params: params, Context: authz.Context{}}
+		checks := s.Authorization(op, c)
+		want := max(len(authRules[op].resources), 1)
+		if len(checks) != want {
+			t.Fatalf("%s: %d checks, want %d", op, len(checks), want)
+		}
+		for _, chk := range checks {
+			if chk.Resource != "*" && !strings.HasPrefix(chk.Resource, "arn:aws:organizations::") {
+				t.Fatalf("%s: resource %q", op, chk.Resource)
+			}
+		}
+	})
+}
