@@ -17,7 +17,8 @@
 # Environment (defaults in brackets): TARGETS [floor gatehouse
 # gatehouse-noaudit moto], OPS [GetUser ListUsers], CONCURRENCY [8 32 64],
 # RUNS [3], DURATION [10s], WARMUP [2s], USERS [20], OUT [a new temporary
-# directory], GATEHOUSE [a gatehouse binary to use instead of building
+# directory], GH_PORT [18080: the first of the Gatehouse targets' ports],
+# MOTO_PORT [18090], GATEHOUSE [a gatehouse binary to use instead of building
 # ./cmd/gatehouse], PIN [unset: server and load generator share both cores;
 # set to 1 to pin the server to CPU 0 and the load generator to CPU 1].
 set -euo pipefail
@@ -59,36 +60,46 @@ wait_port() {
 	return 1
 }
 
+# Every target's server starts first, each on a port of its own, and the
+# runs are interleaved: round by round, each cell's run for every target
+# back to back. Drifts in the machine's load then touch every target alike.
+declare -A port path
+next_port=$GH_PORT
 for target in $TARGETS; do
-	path=/ ops=$OPS flags=()
+	path[$target]=/
 	case $target in
 	gatehouse | gatehouse-noaudit | floor)
+		flags=()
 		if [[ $target == gatehouse-noaudit ]]; then flags=(--no-audit); fi
+		if [[ $target == floor ]]; then path[$target]=/_gatehouse/health; fi
+		port[$target]=$next_port
+		next_port=$((next_port + 1))
 		rm -rf "$OUT/data-$target"
-		"${server_cpu[@]}" "$OUT/gatehouse" serve --data-dir "$OUT/data-$target" --addr "127.0.0.1:$GH_PORT" --account-id 123456789012 \
-			--root-access-key-id test --root-secret-access-key test "${flags[@]}" >"$OUT/$target.log" 2>&1 &
-		port=$GH_PORT
-		if [[ $target == floor ]]; then path=/_gatehouse/health ops=GetUser; fi ;;
+		"${server_cpu[@]}" "$OUT/gatehouse" serve --data-dir "$OUT/data-$target" --addr "127.0.0.1:${port[$target]}" \
+			--account-id 123456789012 --root-access-key-id test --root-secret-access-key test "${flags[@]}" >"$OUT/$target.log" 2>&1 & ;;
 	moto)
-		"${server_cpu[@]}" moto_server -p "$MOTO_PORT" >"$OUT/moto.log" 2>&1 &
-		port=$MOTO_PORT ;;
+		port[$target]=$MOTO_PORT
+		"${server_cpu[@]}" moto_server -p "$MOTO_PORT" >"$OUT/moto.log" 2>&1 & ;;
 	*) echo "unknown target $target" >&2; exit 2 ;;
 	esac
-	pid=$!
-	pids+=("$pid")
-	wait_port "$port"
-	for op in $ops; do
+	pids+=("$!")
+	wait_port "${port[$target]}"
+done
+
+for run in $(seq "$RUNS"); do
+	for op in $OPS; do
 		for c in $CONCURRENCY; do
-			for run in $(seq "$RUNS"); do
-				"${load_cpu[@]}" "$OUT/gatehouse-load" --endpoint "http://127.0.0.1:$port$path" --access-key test --secret-key test \
-					--op "$op" --setup "$USERS" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --json |
+			for target in $TARGETS; do
+				# The floor answers one thing; GetUser's signed requests measure it.
+				if [[ $target == floor && $op != GetUser ]]; then continue; fi
+				"${load_cpu[@]}" "$OUT/gatehouse-load" --endpoint "http://127.0.0.1:${port[$target]}${path[$target]}" \
+					--access-key test --secret-key test --op "$op" --setup "$USERS" --concurrency "$c" \
+					--duration "$DURATION" --warmup "$WARMUP" --json |
 					jq -c --arg target "$target" --argjson run "$run" '. + {target: $target, run: $run}' |
 					tee -a "$OUT/runs.jsonl" >&2
 			done
 		done
 	done
-	kill "$pid"
-	wait "$pid" 2>/dev/null || true
 done
 
 echo "runs: $OUT/runs.jsonl"
