@@ -3,7 +3,10 @@
 // answers) and must write exactly what encoding/json writes.
 package jsontext
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // AppendString appends s as a JSON string as encoding/json writes it by
 // default: " and \ escaped, \b \f \n \r \t by name and other control
@@ -12,22 +15,15 @@ import "unicode/utf8"
 //
 // Runs of bytes that need no escaping, the common case, are found with a
 // 256-entry table, four bytes per step, and copied with one append.
-func AppendString(b []byte, s string) []byte { return appendString(b, s) }
-
-// AppendBytes appends the text s as a JSON string, as AppendString does.
-func AppendBytes(b, s []byte) []byte { return appendString(b, s) }
-
-func appendString[S string | []byte](b []byte, s S) []byte {
+func AppendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
-			if i = plainRun(s, i); i == len(s) {
-				break
-			}
-			c = s[i]
+		if plain[c] {
+			i = plainRun(s, i+1)
+			continue
 		}
 		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
@@ -51,7 +47,7 @@ func appendString[S string | []byte](b []byte, s S) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
@@ -70,9 +66,16 @@ func appendString[S string | []byte](b []byte, s S) []byte {
 	return append(b, '"')
 }
 
+// AppendBytes appends the text s as a JSON string, as AppendString does.
+// s must not share memory with b's spare capacity.
+func AppendBytes(b, s []byte) []byte {
+	// The string view of s lives only for the call, which does not change s.
+	return AppendString(b, unsafe.String(unsafe.SliceData(s), len(s)))
+}
+
 // plainRun returns the index of the first byte of s from i on that is not
 // plain (len(s) if none), testing four bytes per step while they are.
-func plainRun[S string | []byte](s S, i int) int {
+func plainRun(s string, i int) int {
 	for i+4 <= len(s) && plain[s[i]] && plain[s[i+1]] && plain[s[i+2]] && plain[s[i+3]] {
 		i += 4
 	}
