@@ -72,7 +72,7 @@ type decisionWriter struct {
 // with room for the usual messages, statements and reasons (a longer one
 // grows its own).
 func newDecisionWriter() *decisionWriter {
-	const msgRoom, stmtRoom, headRoom = 512, 384, 128
+	const msgRoom, stmtRoom, headRoom = 320, 256, 96
 	w := new(decisionWriter)
 	buf := make([]byte, msgRoom+stmtRoom+len(w.heads)*headRoom)
 	w.msg, buf = buf[:0:msgRoom], buf[msgRoom:]
