@@ -53,7 +53,6 @@ type journal struct {
 	size   int64             // bytes in f
 	buf    []byte            // frame under construction
 	spare  chan spareSegment // the next segment, being prepared
-	syncer syncer            // makes appended frames durable
 }
 
 // position is where a frame is in a journal: its segment, and its place in
@@ -134,7 +133,6 @@ func openJournal(dir string) (*journal, []journaled, error) {
 		lock.Close()
 		return nil, nil, err
 	}
-	j.syncer = newSyncer()
 	return j, batches, nil
 }
 
@@ -377,7 +375,7 @@ func (j *journal) append(recs []store.Record) (position, error) {
 	}
 	j.size += int64(len(b))
 	j.frames++
-	if err := j.syncer.sync(j.f); err != nil {
+	if err := datasync(j.f); err != nil {
 		return position{}, err
 	}
 	ok = true
@@ -427,7 +425,6 @@ func (j *journal) close(drop bool) error {
 		j.discard(<-j.spare)
 		j.spare = nil
 	}
-	j.syncer.close()
 	err := j.f.Close()
 	if drop && err == nil {
 		err = j.dropBefore(j.seg)

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 )
 
-// fdatasync makes f's written data durable (fsync where fdatasync is not
+// datasync makes f's written data durable (fsync where fdatasync is not
 // available).
-func fdatasync(f *os.File) error { return f.Sync() }
+func datasync(f *os.File) error { return f.Sync() }
 
 // lockDir opens dir's LOCK file; on this platform it does not exclude
 // another process.

@@ -10,8 +10,8 @@ import (
 	"syscall"
 )
 
-// fdatasync makes f's written data durable without its metadata.
-func fdatasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
+// datasync makes f's written data durable without its metadata (fdatasync).
+func datasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
 
 // lockDir takes an exclusive lock on dir for this process (a LOCK file,
 // flock), so that two servers never write one journal; the lock goes with
