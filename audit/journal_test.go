@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,6 +290,40 @@ func TestCommitWhenAllWait(t *testing.T) {
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("five rounds took %v: the writer waited out its interval", d)
+	}
+}
+
+// TestLeftWakesTheWriter checks that a request's leaving wakes the writer
+// when every request still being served waits for the batch being filled
+// (as when the answered requests of the previous batch leave), and only
+// then.
+func TestLeftWakesTheWriter(t *testing.T) {
+	r := &Recorder{kick: make(chan struct{}, 1)}
+	var active atomic.Int64
+	r.SetActive(func() int { return int(active.Load()) })
+	woken := func() bool {
+		select {
+		case <-r.kick:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, c := range []struct {
+		filled, active int64
+		want           bool
+	}{
+		{0, 0, false}, // nothing to commit
+		{1, 2, false}, // another request may still record
+		{1, 1, true},
+		{3, 2, true},
+	} {
+		r.filled.Store(c.filled)
+		active.Store(c.active)
+		r.Left()
+		if got := woken(); got != c.want {
+			t.Errorf("filled %d, active %d: writer woken %v, want %v", c.filled, c.active, got, c.want)
+		}
 	}
 }
 

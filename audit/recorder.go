@@ -47,6 +47,7 @@ type Recorder struct {
 	mu     sync.Mutex // guards open and closed
 	open   *group     // the batch being filled
 	closed bool
+	filled atomic.Int64 // len(open.events), for Left to read without the lock
 	kick   chan struct{} // the writer has something to do: a first event, a full batch, Close
 
 	journal *journal // nil: batches go to the store before they are acknowledged
@@ -252,6 +253,7 @@ func (r *Recorder) Record(ctx context.Context, c *Call) error {
 	g := r.open
 	g.events = append(g.events, pending{at: c.Time, account: ev.RecipientAccountID, data: data})
 	n := len(g.events)
+	r.filled.Store(int64(n))
 	r.mu.Unlock()
 	if n == 1 || n >= maxBatch || r.allWaiting(n) {
 		r.wakeWriter()
@@ -309,6 +311,7 @@ func (r *Recorder) run() {
 		r.mu.Lock()
 		g, closed := r.open, r.closed
 		r.open = newGroup(cap(g.events))
+		r.filled.Store(0)
 		r.mu.Unlock()
 		if len(g.events) > 0 {
 			last, busy = time.Now(), len(g.events) > 1
@@ -481,6 +484,18 @@ func (r *Recorder) Flush(ctx context.Context) error {
 // instead of waiting out the commit interval. Without it (or before it is
 // called), the writer always waits out the interval under load.
 func (r *Recorder) SetActive(count func() int) { r.active.Store(&count) }
+
+// Left tells the recorder that a request has finished (see SetActive):
+// when every request still being served waits for the batch being filled,
+// the writer commits it at once. Without this, a batch that was waiting for
+// the requests of the batch before it, now answered, would wait out the
+// commit interval; with few requests in flight that is most of their
+// latency.
+func (r *Recorder) Left() {
+	if n := int(r.filled.Load()); n > 0 && r.allWaiting(n) {
+		r.wakeWriter()
+	}
+}
 
 // allWaiting reports whether the n events of the batch being filled are
 // those of every request being served.

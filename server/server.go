@@ -148,11 +148,20 @@ func (s *Server) policies(id *identity) *authz.Policies {
 // characters; query encoding can triple that).
 const maxBody = 2 << 20
 
+// leave counts a request out of those being served, and tells the audit
+// writer, which may be waiting for it.
+func (s *Server) leave() {
+	s.active.Add(-1)
+	if s.audit != nil {
+		s.audit.Left()
+	}
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := s.ids.next()
 	s.active.Add(1)
-	defer s.active.Add(-1)
+	defer s.leave()
 	defer func() {
 		if v := recover(); v != nil {
 			s.log.Error("panic serving request", "request_id", requestID, "panic", v)
