@@ -263,7 +263,9 @@ func TestMergeBatches(t *testing.T) {
 }
 
 // TestCommitWhenAllWait checks that the writer does not wait out the commit
-// interval when every request being served is waiting for the batch.
+// interval when every request being served is waiting for the batch. The
+// requests are counted as the server counts them: in while recording, out
+// (Left) once answered.
 func TestCommitWhenAllWait(t *testing.T) {
 	dir := t.TempDir()
 	st := openFileStore(t, dir)
@@ -274,22 +276,26 @@ func TestCommitWhenAllWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rec.Close()
+	var active atomic.Int64
+	rec.SetActive(func() int { return int(active.Load()) })
 	const requests = 3
-	rec.SetActive(func() int { return requests })
 	start := time.Now()
-	for range 5 {
+	for range 20 {
 		var wg sync.WaitGroup
+		active.Add(requests)
 		for range requests {
 			wg.Go(func() {
 				if err := rec.Record(context.Background(), benchCall()); err != nil {
 					t.Error(err)
 				}
+				active.Add(-1)
+				rec.Left()
 			})
 		}
 		wg.Wait()
 	}
 	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("five rounds took %v: the writer waited out its interval", d)
+		t.Errorf("twenty rounds took %v: the writer waited out its interval", d)
 	}
 }
 

@@ -47,7 +47,7 @@ type Recorder struct {
 	mu     sync.Mutex // guards open and closed
 	open   *group     // the batch being filled
 	closed bool
-	filled atomic.Int64 // len(open.events), for Left to read without the lock
+	filled atomic.Int64  // len(open.events), for Left to read without the lock
 	kick   chan struct{} // the writer has something to do: a first event, a full batch, Close
 
 	journal *journal // nil: batches go to the store before they are acknowledged
@@ -302,9 +302,18 @@ func (r *Recorder) run() {
 		}
 		if d := time.Until(last.Add(r.interval)); busy && d > 0 && !ready {
 			timer.Reset(d)
-			select {
-			case <-timer.C:
-			case <-r.kick: // the batch is full, every request waits, or Close
+		wait:
+			for {
+				select {
+				case <-timer.C:
+					break wait
+				case <-r.kick:
+					// The batch is full, every request waits, or Close;
+					// or a late wake-up for a batch already committed.
+					if _, ready := r.filling(); ready {
+						break wait
+					}
+				}
 			}
 			timer.Stop() // Go 1.23 timers: no stale tick survives Stop
 		}
