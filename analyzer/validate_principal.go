@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/policy"
 )
 
@@ -77,7 +78,7 @@ func (v *validator) principalID(typ string, it item) {
 	switch typ {
 	case "AWS":
 		switch {
-		case id == "*" || isAccountID(id):
+		case id == "*" || arn.IsAccountID(id):
 		case uniqueID.MatchString(id) && strings.HasPrefix(id, "AROA"):
 			v.at("INVALID_ROLE_REFERENCE", "The Principal element includes the IAM role ID "+id+". We recommend that you use a role ARN instead.", it.loc(), it.node)
 		case uniqueID.MatchString(id) && strings.HasPrefix(id, "AIDA"):

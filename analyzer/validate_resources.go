@@ -16,19 +16,6 @@ var partitions = map[string]bool{"aws": true, "aws-cn": true, "aws-us-gov": true
 // regionPattern matches AWS region names: us-east-1, us-gov-west-1, us-isob-east-1.
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$`)
 
-// isAccountID reports whether s is a 12-digit account ID.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // checkResources checks each resource ARN and reports resources another
 // pattern of the statement already covers.
 func (v *validator) checkResources(s *statement) {
@@ -86,7 +73,7 @@ func (v *validator) resourceARN(r item) {
 		v.at("INVALID_ARN_REGION", "The Region "+region+" is not valid for this resource. Update the resource ARN to include a supported Region.", r.loc(), r.node)
 		return
 	}
-	if account != "" && !dynamic(account) && !isAccountID(account) && account != "aws" {
+	if account != "" && !dynamic(account) && !arn.IsAccountID(account) && account != "aws" {
 		v.at("INVALID_ARN_ACCOUNT", "The resource ARN account ID "+account+" is not valid. Provide a 12-digit account ID.", r.loc(), r.node)
 		return
 	}

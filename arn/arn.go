@@ -53,6 +53,19 @@ func (a ARN) String() string {
 // AccountOf returns the account part of s if s is an ARN, or "".
 func AccountOf(s string) string { return segment(s, 4) }
 
+// IsAccountID reports whether s is an AWS account ID: twelve digits.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // ServiceOf returns the service part of s if s is an ARN, or "".
 func ServiceOf(s string) string { return segment(s, 2) }
 

@@ -136,3 +136,23 @@ func TestMatchExpanding(t *testing.T) {
 		t.Error("Expands")
 	}
 }
+
+func TestIsAccountID(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		want bool
+	}{
+		{"123456789012", true},
+		{"000000000000", true},
+		{"12345678901", false},
+		{"1234567890123", false},
+		{"12345678901a", false},
+		{"", false},
+		{"aws", false},
+		{"*", false},
+	} {
+		if got := IsAccountID(c.s); got != c.want {
+			t.Errorf("IsAccountID(%q) = %v, want %v", c.s, got, c.want)
+		}
+	}
+}

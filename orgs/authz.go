@@ -5,6 +5,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/gatehouse-iam/gatehouse/arn"
 	"github.com/gatehouse-iam/gatehouse/authz"
 	"github.com/gatehouse-iam/gatehouse/iam"
 )
@@ -195,8 +196,8 @@ func (s *Service) Authorization(op string, c *iam.Call) []Check {
 	tags := make([][]Tag, 0, len(rule.resources)) // each check's resource's
 	for _, param := range rule.resources {
 		id := c.Params.String(param.name)
-		arn, kind, t := s.resolve(st, id, param.kinds)
-		if arn == "" {
+		resource, kind, t := s.resolve(st, id, param.kinds)
+		if resource == "" {
 			checks, tags = append(checks, Check{Resource: "*", Context: c.Context}), append(tags, nil)
 			continue
 		}
@@ -204,7 +205,7 @@ func (s *Service) Authorization(op string, c *iam.Call) []Check {
 			p, _ := st.policy(id)
 			c.Context.Set("organizations:PolicyType", p.Type)
 		}
-		checks = append(checks, Check{Resource: arn, Account: st.ManagementAccount, Context: c.Context})
+		checks = append(checks, Check{Resource: resource, Account: st.ManagementAccount, Context: c.Context})
 		tags = append(tags, t)
 	}
 	// The resource keys go on copies made once every request key is set.
@@ -237,23 +238,10 @@ func (s *Service) resolve(st *state, id string, kinds idKind) (string, idKind, [
 			return "", 0, nil
 		}
 		return s.policyARN(st, p), kindPolicy, st.Tags[id]
-	case kinds&kindAccount != 0 && isAccountID(id):
+	case kinds&kindAccount != 0 && arn.IsAccountID(id):
 		return s.accountARN(st, id), kindAccount, st.Tags[id]
 	}
 	return "", 0, nil
-}
-
-// isAccountID reports whether s is an account id: twelve digits.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // newPolicyID returns the id authorization chose for the policy a

@@ -3,6 +3,8 @@ package policy
 import (
 	"regexp"
 	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/arn"
 )
 
 // Parse parses and checks a policy document of the given kind. Every
@@ -256,8 +258,6 @@ func parsePrincipal(v *jsonValue) (*Principal, error) {
 	return p, nil
 }
 
-var accountID = regexp.MustCompile(`^[0-9]{12}$`)
-
 // validPrincipalID checks one principal identifier. AWS principals are "*",
 // 12-digit account ids or IAM/STS ARNs; partial wildcards are not allowed.
 func validPrincipalID(typ, id string) bool {
@@ -269,7 +269,7 @@ func validPrincipalID(typ, id string) bool {
 	}
 	switch typ {
 	case "AWS":
-		if accountID.MatchString(id) {
+		if arn.IsAccountID(id) {
 			return true
 		}
 		return strings.HasPrefix(id, "arn:") && hasSixParts(id) && !strings.ContainsAny(id, "*?")

@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/gatehouse-iam/gatehouse/arn"
+)
 
 // Caller identifies who makes a request, for matching the Principal and
 // NotPrincipal elements of resource-based and trust policies.
@@ -56,7 +60,7 @@ func compilePrincipal(p *Principal) *compiledPrincipal {
 		switch {
 		case id == "*":
 			cp.all = true
-		case accountID.MatchString(id):
+		case arn.IsAccountID(id):
 			cp.accounts = append(cp.accounts, id)
 		case strings.HasSuffix(id, ":root") && strings.Contains(id, ":iam::"):
 			cp.accounts = append(cp.accounts, accountOfARN(id))
