@@ -3,9 +3,9 @@ package analyzer
 import (
 	"os"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 )
 
 func TestLearnMoreLink(t *testing.T) {
@@ -75,23 +75,14 @@ func BenchmarkValidateManagedPolicy(b *testing.B) {
 	b.SetBytes(int64(len(doc)))
 	b.ReportAllocs()
 	Validate(doc, IdentityPolicy, Options{}) // load the catalogue
-	before := cpuTime()
+	before := cputime.Used(b)
 	b.ResetTimer()
 	for b.Loop() {
 		Validate(doc, IdentityPolicy, Options{})
 	}
 	// CPU time per validation, which unlike ns/op does not count the time
 	// the process waits for a core on a busy machine.
-	b.ReportMetric(float64((cpuTime()-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the process's user and system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((cputime.Used(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // TestCharacterOffsets checks that offsets count characters, not bytes, in

@@ -3,11 +3,11 @@ package audit
 import (
 	"context"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-iam/gatehouse/authz"
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/store"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 )
@@ -52,7 +52,7 @@ func BenchmarkRecord(b *testing.B) {
 			b.SetParallelism(16) // 32 goroutines on 2 cores
 			b.ReportAllocs()
 			b.ResetTimer()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					c := benchCall()
@@ -64,18 +64,9 @@ func BenchmarkRecord(b *testing.B) {
 				}
 			})
 			rec.Close() // the applier's last store write counts too
-			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime returns the user and system time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // encoded keeps BenchmarkNewEvent's last encoding, so that the buffer is on
@@ -101,8 +92,8 @@ func BenchmarkNewEvent(b *testing.B) {
 	}{{"GetUser", benchCall()}, {"params", withParams}, {"session", session}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			before := cpuTime(b)
-			defer func() { b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op") }()
+			before := cputime.Used(b)
+			defer func() { b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op") }()
 			for b.Loop() {
 				ev := NewEvent(bc.call, "00000000-0000-0000-0000-000000000000")
 				data, err := ev.AppendJSON(nil)

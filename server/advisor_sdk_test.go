@@ -18,6 +18,7 @@ import (
 	stssdk "github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gatehouse-iam/gatehouse/audit"
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/internal/testserver"
 )
 
@@ -343,7 +344,7 @@ func BenchmarkAuditCost(b *testing.B) {
 			const body = "Action=GetUser&Version=2010-05-08&UserName=alice"
 			signed := signedRequest(b, body)
 			b.ReportAllocs()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			b.SetParallelism(16) // 32 in flight on 2 cores
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -357,7 +358,7 @@ func BenchmarkAuditCost(b *testing.B) {
 					}
 				}
 			})
-			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }

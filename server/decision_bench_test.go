@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/internal/testserver"
 	"github.com/gatehouse-iam/gatehouse/sigv4"
 )
@@ -72,11 +73,11 @@ func BenchmarkDecisionAPI(b *testing.B) {
 		}
 		report := func(b *testing.B, cpuBefore time.Duration) {
 			b.ReportMetric(float64(b.N*bm.decisions)/b.Elapsed().Seconds(), "decisions/s")
-			b.ReportMetric(float64(cpuTime(b)-cpuBefore)/float64(b.N*bm.decisions), "cpu-ns/decision")
+			b.ReportMetric(float64(cputime.Used(b)-cpuBefore)/float64(b.N*bm.decisions), "cpu-ns/decision")
 		}
 		b.Run(bm.name+"/serial", func(b *testing.B) {
 			b.ReportAllocs()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			for b.Loop() {
 				serve(b)
 			}
@@ -84,7 +85,7 @@ func BenchmarkDecisionAPI(b *testing.B) {
 		})
 		b.Run(bm.name+"/inflight=32", func(b *testing.B) {
 			b.ReportAllocs()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			b.SetParallelism(16)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {

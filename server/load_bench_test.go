@@ -6,10 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/internal/testserver"
 	"github.com/gatehouse-iam/gatehouse/sigv4"
 )
@@ -79,31 +79,22 @@ func benchmarkServeHTTP(b *testing.B, srv http.Handler) {
 		}
 		b.Run(bm.name+"/serial", func(b *testing.B) {
 			b.ReportAllocs()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			for b.Loop() {
 				serve(b)
 			}
-			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 		})
 		b.Run(bm.name+"/inflight=32", func(b *testing.B) {
 			b.ReportAllocs()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			b.SetParallelism(16) // 16 × GOMAXPROCS (2 here)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					serve(b)
 				}
 			})
-			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime returns the user and system time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

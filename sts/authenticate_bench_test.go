@@ -3,7 +3,6 @@ package sts_test
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/gatehouse-iam/gatehouse/iam"
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/internal/testserver"
 	"github.com/gatehouse-iam/gatehouse/store/sqlite"
 	"github.com/gatehouse-iam/gatehouse/sts"
@@ -80,13 +80,13 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
-		before := cpuTime(b)
+		before := cputime.Used(b)
 		for i := 0; i < b.N; i++ {
 			if _, err := svc.Authenticate(keys[i%n], tokens[i%n], now); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 	})
 	b.Run("hit", func(b *testing.B) {
 		c := roleClaims(1, now)
@@ -95,21 +95,12 @@ func BenchmarkAuthenticate(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
-		before := cpuTime(b)
+		before := cputime.Used(b)
 		for b.Loop() {
 			if _, err := svc.Authenticate(c.AccessKeyID, tok, now); err != nil {
 				b.Fatal(err)
 			}
 		}
-		b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 	})
-}
-
-// cpuTime is the process's user and system processor time so far.
-func cpuTime(b testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

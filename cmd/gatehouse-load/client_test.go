@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/sigv4"
 )
 
@@ -37,25 +37,16 @@ func BenchmarkSend(b *testing.B) {
 			}
 			defer c.close()
 			b.ReportAllocs()
-			before := cpuTime(b)
+			before := cputime.Used(b)
 			b.SetParallelism((inFlight + 1) / 2)
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					send(b, c)
 				}
 			})
-			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Used(b)-before)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// cpuTime returns the user and system time the process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSign measures SigV4 signing of one GetUser request alone.

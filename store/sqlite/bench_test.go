@@ -10,10 +10,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/gatehouse-iam/gatehouse/internal/cputime"
 	"github.com/gatehouse-iam/gatehouse/store"
 )
 
@@ -41,7 +40,7 @@ func benchmarkCreateLarge(b *testing.B, pageSize int) {
 	data := largeJSON(64 << 10)
 	startSize := checkpointedSize(b, s, path)
 	startWritten, haveIO := bytesWritten()
-	startCPU := cpuTime(b)
+	startCPU := cputime.Used(b)
 	i := 0
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -56,7 +55,7 @@ func benchmarkCreateLarge(b *testing.B, pageSize int) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime(b)-startCPU)/float64(i), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Used(b)-startCPU)/float64(i), "cpu-ns/op")
 	if written, ok := bytesWritten(); ok && haveIO {
 		b.ReportMetric(float64(written-startWritten)/float64(i), "written-B/op")
 	}
@@ -102,15 +101,6 @@ func checkpointedSize(b *testing.B, s *Store, path string) int64 {
 		b.Fatal(err)
 	}
 	return fi.Size()
-}
-
-// cpuTime returns the processor time the process has used so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkChangesLarge reads a change feed of 64 KiB records from an
@@ -167,7 +157,7 @@ func BenchmarkUpdateLarge(b *testing.B) {
 		b.Fatal(err)
 	}
 	startWritten, haveIO := bytesWritten()
-	startCPU := cpuTime(b)
+	startCPU := cputime.Used(b)
 	n := 0
 	b.SetBytes(int64(len(rec.Data)))
 	b.ReportAllocs()
@@ -178,7 +168,7 @@ func BenchmarkUpdateLarge(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(cpuTime(b)-startCPU)/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64(cputime.Used(b)-startCPU)/float64(n), "cpu-ns/op")
 	if written, ok := bytesWritten(); ok && haveIO {
 		b.ReportMetric(float64(written-startWritten)/float64(n), "written-B/op")
 	}
